@@ -1,0 +1,27 @@
+# The two commands of the README.  Each installs what it needs into .venv, once:
+# the install reruns only when pyproject.toml changes.
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: book test student benchmark clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[book,test]'
+	touch $(STAMP)
+
+# Build the rendered book into _build/html, executing every chapter; any error or warning fails.
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+# Unit, property and conformance tests, then every notebook under strict nbval.
+test: $(STAMP)
+	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/bench_srm.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,56 @@
+"""Input checks shared by the public functions.
+
+Every activation matrix in this package is laid out as in the paper,
+``(n_units, n_examples)``, and a layer across networks is a list of such
+matrices.  Public functions validate once at their boundary and raise a
+``ValueError`` that names the problem; internal helpers trust their input.
+"""
+import numpy as np
+
+
+def as_float(x):
+    """Return ``x`` as a float array, keeping float32 (activations are often float32)."""
+    x = np.asarray(x)
+    if x.dtype in (np.float32, np.float64):
+        return x
+    return x.astype(np.float64)
+
+
+def check_activations(X, name="X", min_examples=2):
+    """Validate one ``(n_units, n_examples)`` activation matrix and return it as floats."""
+    X = as_float(X)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_units, n_examples); got {X.ndim} dimension(s)"
+        )
+    if X.shape[0] < 1:
+        raise ValueError(f"{name} has no units")
+    if X.shape[1] < min_examples:
+        raise ValueError(
+            f"{name} has {X.shape[1]} example(s); at least {min_examples} are needed "
+            "(layout is (n_units, n_examples): did you pass the transpose?)"
+        )
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return X
+
+
+def check_layer(Xs, name="Xs", min_networks=1, min_examples=2, same_units=False):
+    """Validate a layer across networks: a list of activation matrices over the same examples."""
+    if isinstance(Xs, np.ndarray) and Xs.ndim == 2:
+        raise ValueError(f"{name} must be a list of (n_units, n_examples) arrays, one per network; got one array")
+    Xs = [check_activations(X, f"{name}[{i}]", min_examples) for i, X in enumerate(Xs)]
+    if len(Xs) < min_networks:
+        raise ValueError(f"{name} needs at least {min_networks} network(s); got {len(Xs)}")
+    n_examples = {X.shape[1] for X in Xs}
+    if len(n_examples) > 1:
+        raise ValueError(
+            f"networks in {name} disagree on the number of examples {sorted(n_examples)}; "
+            "every network must respond to the same examples, in the same order"
+        )
+    if same_units and len({X.shape[0] for X in Xs}) > 1:
+        raise ValueError(
+            f"networks in {name} have different numbers of units {[X.shape[0] for X in Xs]}; "
+            "this computation averages networks unit by unit (align them first, e.g. with SRM)"
+        )
+    return Xs

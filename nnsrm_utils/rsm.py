@@ -1,0 +1,133 @@
+"""Representational similarity matrices (RSMs) within and between networks.
+
+An RSM holds the similarity of every pair of examples in one representation.
+The similarity is always named, because the choice decides what an RSM is
+invariant to (chapter 2, Proposition 1):
+
+``"pearson"``
+    Correlation between example columns across units, ``np.corrcoef`` on the
+    columns, as in the authors' code.  Each column is centred *across units*,
+    which does not commute with a rotation of the unit space, so a Pearson RSM
+    changes when the representation is rotated.
+``"cosine"``
+    Cosine of the angle between example columns.  Invariant to orthogonal maps.
+``"gram"``
+    Plain inner products ``X.T @ X``.  Invariant to orthogonal maps; Proposition
+    1 is an exact statement about these.
+
+All inputs are ``(n_units, n_examples)``; see :mod:`nnsrm_utils._validate`.
+"""
+import numpy as np
+from scipy import stats
+
+from ._validate import check_activations, check_layer
+
+SIMILARITIES = ("pearson", "cosine", "gram")
+CORRELATIONS = ("pearson", "spearman", "kendall")
+
+
+def _check_similarity(similarity):
+    if similarity not in SIMILARITIES:
+        raise ValueError(f"similarity must be one of {SIMILARITIES}; got {similarity!r}")
+
+
+def _columns(X, similarity):
+    """Transform columns so that the RSM is a plain inner product of them."""
+    if similarity == "gram":
+        return X
+    if similarity == "pearson":
+        X = X - X.mean(axis=0)
+    norms = np.linalg.norm(X, axis=0)
+    flat = np.flatnonzero(norms <= np.finfo(X.dtype).eps * max(1.0, np.abs(X).max()))
+    if flat.size:
+        what = "constant across units" if similarity == "pearson" else "all zero"
+        raise ValueError(
+            f"{flat.size} example column(s) are {what} (first: {flat[0]}), so their "
+            f"{similarity} similarity is undefined; drop them or use similarity='gram'"
+        )
+    return X / norms
+
+
+def rsm(X, similarity="pearson"):
+    """RSM of one representation: ``(n_examples, n_examples)``."""
+    _check_similarity(similarity)
+    X = check_activations(X)
+    Z = _columns(X, similarity)
+    return Z.T @ Z
+
+
+def cross_rsm(X, Y, similarity="pearson"):
+    """Similarity of every example in ``X`` with every example in ``Y`` (rows: ``X``)."""
+    _check_similarity(similarity)
+    X, Y = check_layer([X, Y], name="[X, Y]", same_units=True)
+    return _columns(X, similarity).T @ _columns(Y, similarity)
+
+
+def within_rsm(Xs, similarity="pearson"):
+    """Within-network RSM (wRSM): the mean of each network's own RSM.
+
+    Networks may have different numbers of units.
+    """
+    _check_similarity(similarity)
+    Xs = check_layer(Xs)
+    total = 0
+    for X in Xs:
+        Z = _columns(X, similarity)
+        total = total + Z.T @ Z
+    return total / len(Xs)
+
+
+def inter_rsm(Xs, similarity="pearson"):
+    """Inter-network RSM (iRSM), leave one network out, as the authors define it.
+
+    For each network ``i`` the examples of ``X_i`` are compared with the examples
+    of the mean of the other networks; the ``N`` cross-RSMs are averaged.  The
+    result is not symmetric.  Averaging networks unit by unit only makes sense in
+    a common space, so all networks must have the same units (e.g. after SRM).
+    """
+    _check_similarity(similarity)
+    Xs = check_layer(Xs, min_networks=2, same_units=True)
+    total = sum(Xs)
+    out = 0
+    for X in Xs:
+        others = (total - X) / (len(Xs) - 1)
+        out = out + _columns(X, similarity).T @ _columns(others, similarity)
+    return out / len(Xs)
+
+
+def lower_triangle(A):
+    """Entries strictly below the diagonal, row by row."""
+    A = np.asarray(A)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"an RSM must be a square 2-D array; got shape {A.shape}")
+    return A[np.tril_indices(A.shape[0], k=-1)]
+
+
+def compare_rsms(A, B, method="pearson", part="lower"):
+    """Second-order comparison: correlation between two RSMs.
+
+    ``part="lower"`` uses the strict lower triangle (the usual choice: the
+    diagonal and the mirrored half add nothing).  ``part="full"`` correlates all
+    entries, diagonal included, which is what the authors' simulation did.
+    ``method`` is ``"pearson"``, ``"spearman"`` or ``"kendall"`` (tau-b).
+    """
+    if method not in CORRELATIONS:
+        raise ValueError(f"method must be one of {CORRELATIONS}; got {method!r}")
+    A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
+    if A.shape != B.shape:
+        raise ValueError(f"RSMs must have the same shape; got {A.shape} and {B.shape}")
+    if part == "lower":
+        a, b = lower_triangle(A), lower_triangle(B)
+    elif part == "full":
+        a, b = A.ravel(), B.ravel()
+    else:
+        raise ValueError(f"part must be 'lower' or 'full'; got {part!r}")
+    if a.size < 3:
+        raise ValueError("RSMs must cover at least 3 examples to be compared")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ValueError("RSMs contain NaN or infinite values")
+    if method == "pearson":
+        return float(stats.pearsonr(a, b)[0])
+    if method == "spearman":
+        return float(stats.spearmanr(a, b)[0])
+    return float(stats.kendalltau(a, b)[0])

@@ -1,0 +1,273 @@
+r"""The Shared Response Model (SRM): align networks by orthogonal maps.
+
+Each network's (centred) activity on the same examples is modelled as an
+orthonormal map of one shared response:
+
+.. math::  X_i - \mu_i \approx W_i S, \qquad W_i^\top W_i = I_k,
+
+with ``X_i`` of shape ``(n_units_i, n_examples)``, ``W_i`` of shape
+``(n_units_i, k)`` and ``S`` of shape ``(k, n_examples)``.  Networks may have
+different numbers of units; ``k`` may not exceed any of them.
+
+Two estimators with the scikit-learn contract (hyper-parameters in
+``__init__``, learned state in ``w_``, ``s_``, ``mu_`` after ``fit``):
+
+:class:`DetSRM`
+    Deterministic SRM: minimise ``0.5/T * sum_i ||X_i - mu_i - W_i S||_F^2`` by
+    alternating ``S = mean_i W_i^T X_i`` and the orthogonal Procrustes step
+    ``W_i = U V^T`` from the SVD of ``X_i S^T``.
+:class:`SRM`
+    Probabilistic SRM (Chen et al. 2015), fitted by EM; the model BrainIAK's
+    ``SRM`` implements and the one the paper used.
+
+Deliberate differences from BrainIAK 0.12 (``brainiak.funcalign.srm``):
+
+* ``transform`` subtracts the unit means learned in ``fit``.  BrainIAK returns
+  ``W_i^T X_i`` without centring (its issue 406), so a constant offset in a
+  network leaks into the shared space.
+* The EM noise-variance update uses the *centred* data, the quantity the model
+  is written for.  BrainIAK uses the uncentred ``||X_i||^2``, which inflates
+  ``rho_i^2`` for networks with large unit means (ReLU layers) and breaks the
+  monotone increase of the likelihood.  On centred data both agree exactly.
+* BrainIAK's deterministic SRM adds ``0.001 I`` to ``X_i S^T`` before the SVD;
+  here the SVD is taken as is (it is well defined for rank-deficient input).
+* The noise variances are floored at machine precision times each network's
+  variance, so noise-free data (the simulation) give finite results.
+* ``k <= n_units_i`` is checked (BrainIAK only checks ``k <= n_examples``), and an
+  optional tolerance stops the iterations early.
+
+Initialisation is BrainIAK's, so results are comparable: the ``W_i`` start as
+the Q factor of a QR decomposition of ``RandomState(seed_i).random_sample``,
+with the per-network seeds drawn from ``RandomState(random_state)``.
+
+Precision: large products run in the input's dtype (float32 activations stay
+float32, about twice as fast); small ``k x k`` algebra and all sums of squares
+are accumulated in float64.
+"""
+import numpy as np
+import scipy.linalg
+
+from ._validate import check_activations, check_layer
+
+
+def _sumsq(a, b=None):
+    """Sum of ``a * b`` (default ``a * a``) accumulated in float64."""
+    return float(np.sum(a * (a if b is None else b), dtype=np.float64))
+
+
+def procrustes(A):
+    """Orthonormal ``W`` maximising ``trace(W^T A)``: ``U V^T`` from the SVD of ``A``."""
+    U, _, Vt = scipy.linalg.svd(A, full_matrices=False, check_finite=False)
+    return U @ Vt
+
+
+def init_w(n_units, n_features, random_state=0, dtype=np.float64):
+    """BrainIAK's initial ``W_i``: Q of a QR of uniform noise, one seeded stream per network."""
+    seeder = np.random.RandomState(random_state)
+    seeds = [seeder.randint(2**32) for _ in n_units]
+    return [
+        np.linalg.qr(np.random.RandomState(s).random_sample((v, n_features)))[0].astype(dtype)
+        for s, v in zip(seeds, n_units)
+    ]
+
+
+class _BaseSRM:
+    """Validation, centring and the transforms shared by both estimators."""
+
+    def __init__(self, n_features=50, n_iter=10, tol=None, random_state=0):
+        self.n_features = n_features
+        self.n_iter = n_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def _prepare(self, Xs):
+        Xs = check_layer(Xs, min_networks=2)
+        k, n_examples = self.n_features, Xs[0].shape[1]
+        if not (isinstance(k, (int, np.integer)) and k >= 1):
+            raise ValueError(f"n_features must be a positive integer; got {k!r}")
+        if not (isinstance(self.n_iter, (int, np.integer)) and self.n_iter >= 1):
+            raise ValueError(f"n_iter must be a positive integer; got {self.n_iter!r}")
+        if self.tol is not None and not self.tol > 0:
+            raise ValueError(f"tol must be positive or None; got {self.tol!r}")
+        if k > n_examples:
+            raise ValueError(f"n_features={k} exceeds the number of examples ({n_examples}): too few examples")
+        small = [i for i, X in enumerate(Xs) if X.shape[0] < k]
+        if small:
+            raise ValueError(
+                f"n_features={k} exceeds the number of units of network(s) {small} "
+                f"({[Xs[i].shape[0] for i in small]}); choose k <= the smallest layer"
+            )
+        dtype = np.result_type(*Xs)
+        self.mu_ = [X.mean(axis=1) for X in Xs]
+        Xc = [(X - mu[:, None]).astype(dtype, copy=False) for X, mu in zip(Xs, self.mu_)]
+        w = init_w([X.shape[0] for X in Xs], k, self.random_state, dtype)
+        return Xc, w
+
+    def _converged(self, history):
+        if self.tol is None or len(history) < 2:
+            return False
+        return abs(history[-1] - history[-2]) <= self.tol * abs(history[-2])
+
+    def _check_fitted(self):
+        if not hasattr(self, "w_"):
+            raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit first")
+
+    def transform(self, Xs):
+        """Shared-space responses ``W_i^T (X_i - mu_i)`` of the fitted networks, any examples."""
+        self._check_fitted()
+        Xs = check_layer(Xs, min_examples=1)
+        if len(Xs) != len(self.w_):
+            raise ValueError(f"expected {len(self.w_)} networks (as in fit); got {len(Xs)}")
+        for i, (X, w) in enumerate(zip(Xs, self.w_)):
+            if X.shape[0] != w.shape[0]:
+                raise ValueError(f"Xs[{i}] has {X.shape[0]} units; network {i} was fitted with {w.shape[0]}")
+        return [w.T @ (X - mu[:, None]) for X, w, mu in zip(Xs, self.w_, self.mu_)]
+
+    def fit_network(self, X):
+        """Map a network not seen in ``fit`` into the shared space.
+
+        ``X`` holds its responses to the examples used in ``fit`` (same order).
+        Returns ``(w, mu)``; its shared response to new examples ``Z`` is
+        ``w.T @ (Z - mu[:, None])``.
+        """
+        self._check_fitted()
+        X = check_activations(X)
+        if X.shape[1] != self.s_.shape[1]:
+            raise ValueError(f"X must respond to the {self.s_.shape[1]} fit examples; got {X.shape[1]}")
+        if X.shape[0] < self.n_features:
+            raise ValueError(f"X has {X.shape[0]} units, fewer than n_features={self.n_features}")
+        mu = X.mean(axis=1)
+        return procrustes((X - mu[:, None]) @ self.s_.T.astype(X.dtype)), mu
+
+
+class DetSRM(_BaseSRM):
+    """Deterministic SRM (alternating least squares with orthonormal ``W_i``).
+
+    Parameters
+    ----------
+    n_features : int, the dimension ``k`` of the shared space.
+    n_iter : int, the maximum number of iterations (BrainIAK's default, 10).
+    tol : float or None; stop when the objective changes by less than ``tol``
+        relative to its previous value.
+    random_state : int, seed of the initial ``W_i`` (see the module docstring).
+
+    Attributes
+    ----------
+    w_ : list of ``(n_units_i, k)`` arrays with orthonormal columns.
+    s_ : ``(k, n_examples)`` shared response on the fit examples.
+    mu_ : list of ``(n_units_i,)`` unit means.
+    objective_ : ``0.5/T * sum_i ||X_i - mu_i - W_i S||_F^2`` after each iteration;
+        never increases.
+    n_iter_ : iterations run.
+    """
+
+    def fit(self, Xs):
+        Xc, w = self._prepare(Xs)
+        n_examples, sq = Xc[0].shape[1], sum(_sumsq(X) for X in Xc)
+        history = []
+        for _ in range(self.n_iter):
+            s = sum(wi.T @ X for wi, X in zip(w, Xc)) / len(Xc)
+            a = [X @ s.T for X in Xc]
+            w = [procrustes(ai) for ai in a]
+            # ||W_i S||^2 = ||S||^2 because W_i has orthonormal columns.
+            fit_term = sum(_sumsq(wi, ai) for wi, ai in zip(w, a))
+            history.append(0.5 / n_examples * (sq - 2 * fit_term + len(Xc) * _sumsq(s)))
+            if self._converged(history):
+                break
+        self.w_ = w
+        self.s_ = sum(wi.T @ X for wi, X in zip(w, Xc)) / len(Xc)
+        self.objective_ = np.array(history)
+        self.n_iter_ = len(history)
+        return self
+
+
+class SRM(_BaseSRM):
+    """Probabilistic SRM fitted by EM (Chen et al. 2015; BrainIAK's ``SRM``).
+
+    Model: ``x_i = W_i s + mu_i + n_i`` with ``s ~ N(0, Sigma_s)``,
+    ``n_i ~ N(0, rho_i^2 I)``, ``W_i^T W_i = I``.  Parameters as :class:`DetSRM`.
+
+    Attributes
+    ----------
+    w_, s_, mu_, n_iter_ : as in :class:`DetSRM`; ``s_`` is the posterior mean
+        of the shared response under the final parameters.
+    sigma_s_ : ``(k, k)`` shared-response covariance.
+    rho2_ : ``(n_networks,)`` noise variances.
+    loglik_ : log-likelihood of the centred data at the start of each
+        iteration (the parameters that iteration improves); never decreases.
+    """
+
+    def fit(self, Xs):
+        Xc, w = self._prepare(Xs)
+        n_examples, k = Xc[0].shape[1], self.n_features
+        units = np.array([X.shape[0] for X in Xc])
+        sq = np.array([_sumsq(X) for X in Xc])
+        rho2, sigma_s = np.ones(len(Xc)), np.eye(k)
+        history = []
+        for _ in range(self.n_iter):
+            s, post_cov, ll = self._e_step(Xc, w, rho2, sigma_s, sq, units)
+            history.append(ll)
+            # M-step: each parameter block is maximised exactly given the posterior.
+            sigma_s = post_cov + _gram(s) / n_examples
+            trace_term = n_examples * np.trace(sigma_s)
+            a = [X @ s.T for X in Xc]
+            w = [procrustes(ai) for ai in a]
+            fit_term = np.array([_sumsq(wi, ai) for wi, ai in zip(w, a)])
+            rho2 = (sq - 2 * fit_term + trace_term) / (n_examples * units)
+            # Noise-free data drive rho2 to 0 (and rounding below it): floor it at
+            # machine precision relative to each network's variance.
+            rho2 = np.maximum(rho2, np.finfo(Xc[0].dtype).eps * sq / (n_examples * units))
+            if self._converged(history):
+                break
+        self.s_ = self._e_step(Xc, w, rho2, sigma_s, sq, units)[0]
+        self.w_, self.rho2_, self.sigma_s_ = w, rho2, sigma_s
+        self.loglik_ = np.array(history)
+        self.n_iter_ = len(history)
+        return self
+
+    @staticmethod
+    def _e_step(Xc, w, rho2, sigma_s, sq, units):
+        """Posterior mean and covariance of ``s``, and the log-likelihood, at the given parameters."""
+        n_examples = Xc[0].shape[1]
+        y = sum(wi.T @ X / float(r) for wi, X, r in zip(w, Xc, rho2))  # sum_i W_i^T x_i / rho_i^2
+        # Posterior covariance (Sigma_s^-1 + rho0 I)^-1, rho0 = sum_i 1/rho_i^2 (W_i^T W_i = I).
+        post_cov = np.linalg.inv(np.linalg.inv(sigma_s) + np.sum(1 / rho2) * np.eye(len(sigma_s)))
+        post_cov = (post_cov + post_cov.T) / 2
+        s = post_cov.astype(y.dtype) @ y
+        # Marginal log-likelihood via Woodbury: C = W Sigma_s W^T + Psi.
+        logdet_c = np.sum(units * np.log(rho2)) + np.linalg.slogdet(sigma_s)[1] - np.linalg.slogdet(post_cov)[1]
+        quad = np.sum(sq / rho2) - _sumsq(y, s)
+        ll = -0.5 * (n_examples * (units.sum() * np.log(2 * np.pi) + logdet_c) + quad)
+        return s, post_cov, ll
+
+
+def _gram(s):
+    """``s @ s.T`` in float64."""
+    g = s @ s.T
+    return g.astype(np.float64)
+
+
+def variance_explained(model, Xs, leave_one_out=False):
+    """Fraction of each network's held-out variance that the shared space reconstructs.
+
+    ``Xs`` are the fitted networks' responses to new examples.  The shared
+    response is estimated from the networks, ``S_bar = mean_j W_j^T (X_j - mu_j)``,
+    and mapped back: ``VE_i = 1 - ||R_i - W_i S_bar||^2 / ||R_i||^2`` with
+    ``R_i = X_i - mu_i``.
+
+    ``leave_one_out=False`` is the authors' computation: ``S_bar`` includes
+    network ``i`` itself, which flatters the score (with ``k = n_units`` and one
+    network it is trivially 1).  ``leave_one_out=True`` estimates ``S_bar`` from
+    the other networks only, a true prediction of network ``i``.
+    """
+    shared = model.transform(Xs)
+    total = sum(shared)
+    n = len(shared)
+    if leave_one_out and n < 2:
+        raise ValueError("leave_one_out needs at least 2 networks")
+    out = []
+    for X, w, mu, z in zip(Xs, model.w_, model.mu_, shared):
+        s_bar = (total - z) / (n - 1) if leave_one_out else total / n
+        r = np.asarray(X, dtype=w.dtype) - mu[:, None]
+        out.append(1 - _sumsq(r - w @ s_bar) / _sumsq(r))
+    return np.array(out)

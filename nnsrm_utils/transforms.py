@@ -1,0 +1,45 @@
+"""Random orthogonal and permutation transforms of a unit space.
+
+Proposition 1 is about representations that differ by an orthogonal map, and
+the simulation of chapter 4 makes network copies with such maps.  Each function
+returns an ``(n, n)`` matrix ``Q``; a transformed representation is ``Q @ X``.
+"""
+import numpy as np
+
+
+def _rng(random_state):
+    return np.random.default_rng(random_state)
+
+
+def _check_n(n):
+    if not (isinstance(n, (int, np.integer)) and n >= 1):
+        raise ValueError(f"n must be a positive integer; got {n!r}")
+
+
+def random_orthogonal(n, random_state=None):
+    """Orthogonal matrix drawn uniformly (Haar measure) from O(n).
+
+    QR of a Gaussian matrix, with the signs of R's diagonal moved into Q
+    (Mezzadri 2007): without that correction, or with uniform instead of
+    Gaussian entries, the result is not uniformly distributed.
+    """
+    _check_n(n)
+    q, r = np.linalg.qr(_rng(random_state).standard_normal((n, n)))
+    return q * np.sign(np.diag(r))
+
+
+def qr_uniform_orthogonal(n, random_state=None):
+    """The authors' construction: Q from a QR of a matrix of uniform [0, 1) entries.
+
+    Orthogonal, but *not* Haar distributed: all entries of the first column
+    share one sign, for instance.  Provided only to reproduce the paper's
+    simulation; use :func:`random_orthogonal` otherwise.
+    """
+    _check_n(n)
+    return np.linalg.qr(_rng(random_state).random((n, n)))[0]
+
+
+def random_permutation(n, random_state=None):
+    """A uniformly drawn ``(n, n)`` permutation matrix (an orthogonal map that keeps units whole)."""
+    _check_n(n)
+    return np.eye(n)[_rng(random_state).permutation(n)]

@@ -1,0 +1,23 @@
+import numpy as np
+import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", max_examples=30, deadline=None)
+settings.load_profile("ci")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+def planted_layer(rng, units=(12, 10, 15), k=4, n_examples=200, noise=0.0, offset=2.0, maps=None):
+    """Networks that are orthonormal maps of one shared response, plus unit offsets and noise.
+
+    Returns ``(xs, maps)``; pass ``maps`` back to draw held-out examples of the same networks.
+    """
+    if maps is None:
+        maps = [(np.linalg.qr(rng.standard_normal((v, k)))[0], offset * rng.standard_normal((v, 1))) for v in units]
+    s = rng.standard_normal((maps[0][0].shape[1], n_examples))
+    xs = [w @ s + mu + noise * rng.standard_normal((w.shape[0], n_examples)) for w, mu in maps]
+    return xs, maps

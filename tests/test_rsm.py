@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from nnsrm_utils import rsm
+from nnsrm_utils.transforms import random_orthogonal
+
+seeds = st.integers(0, 2**32 - 1)
+
+
+def test_pearson_matches_corrcoef_on_columns(rng):
+    x = rng.standard_normal((20, 30))
+    np.testing.assert_allclose(rsm.rsm(x, "pearson"), np.corrcoef(x.T), atol=1e-12)
+
+
+def test_cosine_and_gram(rng):
+    x = rng.standard_normal((20, 30))
+    g = x.T @ x
+    np.testing.assert_allclose(rsm.rsm(x, "gram"), g, atol=1e-12)
+    d = np.sqrt(np.diag(g))
+    np.testing.assert_allclose(rsm.rsm(x, "cosine"), g / np.outer(d, d), atol=1e-12)
+
+
+@given(seed=seeds, units=st.integers(2, 30), examples=st.integers(3, 40), similarity=st.sampled_from(["cosine", "gram"]))
+def test_cosine_and_gram_rsms_are_rotation_invariant(seed, units, examples, similarity):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((units, examples))
+    q = random_orthogonal(units, rng)
+    np.testing.assert_allclose(rsm.rsm(q @ x, similarity), rsm.rsm(x, similarity), atol=1e-9)
+
+
+@given(seed=seeds, units=st.integers(3, 30), examples=st.integers(4, 40))
+def test_pearson_rsm_is_not_rotation_invariant(seed, units, examples):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((units, examples))
+    q = random_orthogonal(units, rng)
+    assert np.abs(rsm.rsm(q @ x, "pearson") - rsm.rsm(x, "pearson")).max() > 1e-3
+
+
+def test_pearson_rsm_is_permutation_invariant(rng):
+    x = rng.standard_normal((10, 25))
+    np.testing.assert_allclose(rsm.rsm(x[rng.permutation(10)]), rsm.rsm(x), atol=1e-12)
+
+
+def test_within_rsm_is_mean_of_network_rsms(rng):
+    xs = [rng.standard_normal((u, 15)) for u in (5, 8, 11)]
+    expected = np.mean([np.corrcoef(x.T) for x in xs], axis=0)
+    np.testing.assert_allclose(rsm.within_rsm(xs), expected, atol=1e-12)
+
+
+def test_inter_rsm_is_leave_one_out_as_the_authors_define_it(rng):
+    xs = [rng.standard_normal((6, 12)) for _ in range(4)]
+    expected = 0
+    for i, x in enumerate(xs):
+        others = np.mean([y for j, y in enumerate(xs) if j != i], axis=0)
+        expected = expected + np.corrcoef(x.T, others.T)[:12, 12:]
+    np.testing.assert_allclose(rsm.inter_rsm(xs), expected / 4, atol=1e-12)
+    assert not np.allclose(rsm.inter_rsm(xs), rsm.inter_rsm(xs).T)
+
+
+def test_identical_networks_make_inter_equal_within(rng):
+    x = rng.standard_normal((6, 12))
+    np.testing.assert_allclose(rsm.inter_rsm([x, x, x]), rsm.within_rsm([x, x, x]), atol=1e-12)
+
+
+def test_compare_rsms_uses_strict_lower_triangle(rng):
+    a, b = rng.standard_normal((2, 8, 8))
+    lo = np.tril_indices(8, -1)
+    assert rsm.compare_rsms(a, b) == pytest.approx(np.corrcoef(a[lo], b[lo])[0, 1])
+    assert rsm.compare_rsms(a, b, part="full") == pytest.approx(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+    assert rsm.compare_rsms(a, a, "kendall") == pytest.approx(1.0)
+    assert rsm.compare_rsms(a, np.exp(a), "spearman") == pytest.approx(1.0)
+
+
+def test_vectorised_speed_scale(rng):
+    # 10 networks x 2,000 examples: must be a handful of matrix products, not loops over pairs.
+    xs = [rng.standard_normal((50, 2000)) for _ in range(10)]
+    w, i = rsm.within_rsm(xs), rsm.inter_rsm(xs)
+    assert w.shape == i.shape == (2000, 2000)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.ones(5), "2-D"),
+        (np.ones((5, 1)), "at least 2 are needed"),
+        (np.array([[1.0, np.nan], [0.0, 1.0]]), "NaN"),
+        (np.array([[1.0, np.inf], [0.0, 1.0]]), "NaN or infinite"),
+    ],
+)
+def test_bad_activations_raise(bad, message):
+    with pytest.raises(ValueError, match=message):
+        rsm.rsm(bad)
+
+
+def test_constant_example_column_raises_for_pearson():
+    x = np.array([[1.0, 2.0, 3.0], [1.0, 5.0, 1.0]])
+    with pytest.raises(ValueError, match="constant across units"):
+        rsm.rsm(x, "pearson")
+    rsm.rsm(x, "gram")  # still defined
+
+
+def test_layer_errors(rng):
+    with pytest.raises(ValueError, match="disagree on the number of examples"):
+        rsm.within_rsm([rng.standard_normal((3, 10)), rng.standard_normal((3, 11))])
+    with pytest.raises(ValueError, match="different numbers of units"):
+        rsm.inter_rsm([rng.standard_normal((3, 10)), rng.standard_normal((4, 10))])
+    with pytest.raises(ValueError, match="at least 2 network"):
+        rsm.inter_rsm([rng.standard_normal((3, 10))])
+    with pytest.raises(ValueError, match="list of"):
+        rsm.within_rsm(rng.standard_normal((3, 10)))
+    with pytest.raises(ValueError, match="similarity must be"):
+        rsm.rsm(rng.standard_normal((3, 10)), "spearman")
+    with pytest.raises(ValueError, match="same shape"):
+        rsm.compare_rsms(np.eye(3), np.eye(4))

@@ -1,0 +1,188 @@
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from conftest import planted_layer
+from nnsrm_utils import srm
+from nnsrm_utils.rsm import inter_rsm, within_rsm
+
+ESTIMATORS = [srm.DetSRM, srm.SRM]
+
+
+# --- Reference algorithms, written from BrainIAK 0.12's update equations -----------------
+def _brainiak_init(units, k, seed):
+    seeder = np.random.RandomState(seed)
+    seeds = [seeder.randint(2**32) for _ in units]
+    return [np.linalg.qr(np.random.RandomState(s).random_sample((v, k)))[0] for s, v in zip(seeds, units)]
+
+
+def _polar(a):
+    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    return u @ vt
+
+
+def reference_det_srm(xs, k, n_iter, seed=0):
+    w = _brainiak_init([x.shape[0] for x in xs], k, seed)
+    for _ in range(n_iter):
+        s = np.mean([wi.T @ x for wi, x in zip(w, xs)], axis=0)
+        w = [_polar(x @ s.T) for x in xs]
+    return w
+
+
+def reference_prob_srm(xs, k, n_iter, seed=0):
+    """EM as BrainIAK writes it: Sigma_s (I - rho0 (Sigma_s^-1 + rho0 I)^-1) sum W^T x / rho^2."""
+    t = xs[0].shape[1]
+    w = _brainiak_init([x.shape[0] for x in xs], k, seed)
+    rho2, sigma_s = np.ones(len(xs)), np.eye(k)
+    trace_xtx = [np.sum(x**2) for x in xs]
+    for _ in range(n_iter):
+        rho0 = np.sum(1 / rho2)
+        inv_sigma_s_rhos = np.linalg.inv(np.linalg.inv(sigma_s) + rho0 * np.eye(k))
+        wt_invpsi_x = sum(wi.T @ x / r for wi, x, r in zip(w, xs, rho2))
+        s = sigma_s @ (np.eye(k) - rho0 * inv_sigma_s_rhos) @ wt_invpsi_x
+        sigma_s = inv_sigma_s_rhos + s @ s.T / t
+        trace_sigma_s = t * np.trace(sigma_s)
+        for i, x in enumerate(xs):
+            a = x @ s.T
+            w[i] = _polar(a)
+            rho2[i] = (trace_xtx[i] - 2 * np.sum(w[i] * a) + trace_sigma_s) / (t * x.shape[0])
+    return w, rho2
+
+
+def _centred(xs):
+    return [x - x.mean(1, keepdims=True) for x in xs]
+
+
+def test_det_srm_conforms_to_reference(rng):
+    xs, _ = planted_layer(rng, noise=0.5)
+    model = srm.DetSRM(n_features=4, n_iter=7, random_state=3).fit(xs)
+    for got, want in zip(model.w_, reference_det_srm(_centred(xs), 4, 7, seed=3)):
+        np.testing.assert_allclose(got, want, atol=1e-8)
+
+
+def test_prob_srm_conforms_to_reference_on_centred_data(rng):
+    # On centred data BrainIAK's uncentred ||X||^2 equals ours, so every update must agree.
+    xs = _centred(planted_layer(rng, noise=0.5)[0])
+    model = srm.SRM(n_features=4, n_iter=7, random_state=3).fit(xs)
+    w_ref, rho2_ref = reference_prob_srm(xs, 4, 7, seed=3)
+    for got, want in zip(model.w_, w_ref):
+        np.testing.assert_allclose(got, want, atol=1e-8)
+    np.testing.assert_allclose(model.rho2_, rho2_ref, rtol=1e-8)
+
+
+def test_prob_srm_against_brainiak_itself(rng):
+    bsrm = pytest.importorskip("brainiak.funcalign.srm")
+    xs = _centred(planted_layer(rng, noise=0.5)[0])
+    ours = srm.SRM(n_features=4, n_iter=5, random_state=0).fit(xs)
+    theirs = bsrm.SRM(n_iter=5, features=4, rand_seed=0).fit(xs)
+    for got, want in zip(ours.w_, theirs.w_):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_recovers_planted_orthogonal_transforms(estimator, rng):
+    xs, maps = planted_layer(rng, units=(12, 10, 15, 9), k=4)
+    model = estimator(n_features=4, n_iter=30).fit(xs)
+    for w, (w_true, _) in zip(model.w_, maps):
+        np.testing.assert_allclose(w.T @ w, np.eye(4), atol=1e-10)
+        np.testing.assert_allclose(w @ w.T @ w_true, w_true, atol=1e-6)  # same column space
+    # held-out examples: the shared-space iRSM equals the wRSM of the networks,
+    # centred by the same unit means as the shared space
+    test, _ = planted_layer(rng, maps=maps)
+    centred = [x - mu[:, None] for x, mu in zip(test, model.mu_)]
+    shared = model.transform(test)
+    for similarity in ("gram", "cosine"):
+        np.testing.assert_allclose(inter_rsm(shared, similarity), within_rsm(centred, similarity), atol=1e-6)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_objective_is_monotone(estimator, seed):
+    rng = np.random.default_rng(seed)
+    xs, _ = planted_layer(rng, units=(8, 6, 7), k=3, n_examples=60, noise=0.7)
+    model = estimator(n_features=3, n_iter=15, random_state=seed).fit(xs)
+    if estimator is srm.DetSRM:
+        steps = np.diff(model.objective_)
+        assert np.all(steps <= 1e-10 * abs(model.objective_[0]))
+    else:
+        steps = np.diff(model.loglik_)
+        assert np.all(steps >= -1e-9 * abs(model.loglik_[0]))
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_tolerance_stops_early_and_is_seeded(estimator, rng):
+    xs, _ = planted_layer(rng, noise=0.3)
+    model = estimator(n_features=4, n_iter=500, tol=1e-9).fit(xs)
+    assert 1 < model.n_iter_ < 500
+    again = estimator(n_features=4, n_iter=500, tol=1e-9).fit(xs)
+    np.testing.assert_array_equal(model.w_[0], again.w_[0])
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_transform_subtracts_unit_means(estimator, rng):
+    xs, _ = planted_layer(rng, offset=50.0)
+    model = estimator(n_features=4, n_iter=20).fit(xs)
+    shared = model.transform(xs)
+    np.testing.assert_allclose(shared[0], model.s_, atol=1e-6)
+    np.testing.assert_allclose(np.mean(shared[1], axis=1), 0, atol=1e-8)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_fit_network_maps_a_new_network(estimator, rng):
+    xs, _ = planted_layer(rng, units=(12, 10, 15, 9), k=4)
+    model = estimator(n_features=4, n_iter=30).fit(xs[:3])
+    w, mu = model.fit_network(xs[3])
+    np.testing.assert_allclose(w.T @ (xs[3] - mu[:, None]), model.s_, atol=1e-6)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_float32_input_stays_float32_and_agrees(estimator, rng):
+    xs, _ = planted_layer(rng, noise=0.3)
+    m64 = estimator(n_features=4, n_iter=10).fit(xs)
+    m32 = estimator(n_features=4, n_iter=10).fit([x.astype(np.float32) for x in xs])
+    assert m32.w_[0].dtype == np.float32
+    np.testing.assert_allclose(m32.w_[0], m64.w_[0], atol=1e-4)
+
+
+def test_variance_explained_authors_and_leave_one_out(rng):
+    xs, maps = planted_layer(rng, k=4, noise=0.2)
+    model = srm.SRM(n_features=4, n_iter=20).fit(xs)
+    clean, _ = planted_layer(rng, maps=maps)
+    # exact planted maps and means: everything is explained (up to the fitted means)
+    assert np.all(srm.variance_explained(model, clean) > 0.99)
+    noisy, _ = planted_layer(rng, maps=maps, noise=1.0)
+    ve, loo = srm.variance_explained(model, noisy), srm.variance_explained(model, noisy, leave_one_out=True)
+    assert np.all((0 < loo) & (loo < ve) & (ve < 1))  # including network i flatters the score
+
+
+def test_square_w_makes_authors_ve_trivial_with_one_network_weighted(rng):
+    # k = n_units: each W_i is square, so W_i W_i^T = I and the authors' score only
+    # measures how much the other networks disagree.
+    xs = [rng.standard_normal((5, 100)) for _ in range(3)]
+    model = srm.SRM(n_features=5, n_iter=5).fit(xs)
+    for w in model.w_:
+        np.testing.assert_allclose(w @ w.T, np.eye(5), atol=1e-10)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_bad_input_raises(estimator, rng):
+    xs = [rng.standard_normal((6, 20)) for _ in range(3)]
+    cases = [
+        ([xs[0]], {}, "at least 2 network"),
+        (xs, {"n_features": 7}, "exceeds the number of units"),
+        ([rng.standard_normal((30, 5))] * 2, {"n_features": 6}, "too few examples"),
+        ([xs[0], xs[1][:, :10]], {}, "number of examples"),
+        ([xs[0], np.full((6, 20), np.nan)], {}, "NaN"),
+        (xs, {"n_features": 0}, "positive integer"),
+        (xs, {"tol": -1.0}, "tol"),
+    ]
+    for data, params, message in cases:
+        with pytest.raises(ValueError, match=message):
+            estimator(**{"n_features": 3, **params}).fit(data)
+    with pytest.raises(ValueError, match="not fitted"):
+        estimator(n_features=3).transform(xs)
+    model = estimator(n_features=3).fit(xs)
+    with pytest.raises(ValueError, match="expected 3 networks"):
+        model.transform(xs[:2])
+    with pytest.raises(ValueError, match="units"):
+        model.transform([xs[0][:5], xs[1], xs[2]])
