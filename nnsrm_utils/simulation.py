@@ -11,7 +11,7 @@ Training uses torch (imported only here); the analysis is numpy.
 import numpy as np
 
 from . import transforms
-from .rsm import inter_rsm, within_rsm
+from .rsm import compare_rsms, inter_rsm, within_rsm
 from .srm import SRM
 
 CORNERS = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
@@ -120,3 +120,31 @@ def copy_rsms(h_align, h_test, qs, n_features=50, similarity="pearson", centre=F
         "shared": inter_rsm(srm.transform([q @ h_test for q in qs]), similarity),
         "native": inter_rsm(test, similarity),
     }
+
+
+# The two ways of scoring a run: the authors' (Pearson RSMs of uncentred activity,
+# correlated over the full matrices, diagonal included) and the one for which
+# Proposition 1 is exact (cosine RSMs of centred activity, strict lower triangle).
+ANALYSES = {
+    "as published": {"similarity": "pearson", "centre": False, "part": "full"},
+    "cosine, centred": {"similarity": "cosine", "centre": True, "part": "lower"},
+}
+
+
+def simulation_run(seed, n_copies=10, n_features=50, transform_kinds=("orthogonal", "permutation", "qr_uniform")):
+    """One run of the simulation: train a network, copy it, align, score.
+
+    Returns ``(scores, accuracy)`` where ``scores`` maps
+    ``(transform, analysis, space, method)`` to the correlation between the
+    ``space`` ("shared" or "native") iRSM and the wRSM.
+    """
+    data = xor_experiment(seed)
+    scores = {}
+    for kind in transform_kinds:
+        qs = network_copies(data["h_test"].shape[0], n_copies, kind, random_state=(seed, 1))
+        for name, setting in ANALYSES.items():
+            rsms = copy_rsms(data["h_align"], data["h_test"], qs, n_features, setting["similarity"], setting["centre"])
+            for space in ("shared", "native"):
+                for method in ("pearson", "kendall"):
+                    scores[kind, name, space, method] = compare_rsms(rsms[space], rsms["within"], method, setting["part"])
+    return scores, data["accuracy"]

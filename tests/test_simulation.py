@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from nnsrm_utils import simulation as sim
+
+
+def test_xor_clouds_layout_and_labels():
+    x, y = sim.xor_clouds(n_per_cloud=30, random_state=0)
+    assert x.shape == (120, 2) and y.shape == (120,)
+    # the label is the XOR of the signs, up to the few points that noise pushes across an axis
+    assert np.mean(y == (np.sign(x[:, 0]) != np.sign(x[:, 1]))) > 0.9
+    np.testing.assert_array_equal(x, sim.xor_clouds(n_per_cloud=30, random_state=0)[0])
+
+
+@pytest.fixture(scope="module")
+def run():
+    return sim.simulation_run(0, n_copies=4, transform_kinds=("orthogonal", "permutation"))
+
+
+def test_network_learns_xor(run):
+    assert run[1] > 0.9
+
+
+def test_srm_undoes_orthogonal_copies_exactly_with_cosine_centred(run):
+    scores, _ = run
+    for kind in ("orthogonal", "permutation"):
+        assert scores[kind, "cosine, centred", "shared", "pearson"] > 0.9999
+        assert scores[kind, "cosine, centred", "shared", "kendall"] > 0.999
+        # without alignment the geometry is lost
+        assert scores[kind, "cosine, centred", "native", "pearson"] < 0.5
+
+
+def test_published_analysis_is_below_one(run):
+    assert 0.8 < run[0]["orthogonal", "as published", "shared", "pearson"] < 0.999
+
+
+def test_training_is_deterministic():
+    a, b = sim.xor_experiment(3, epochs=50), sim.xor_experiment(3, epochs=50)
+    np.testing.assert_array_equal(a["h_test"], b["h_test"])
+
+
+def test_unknown_transform_raises():
+    with pytest.raises(ValueError, match="transform must be one of"):
+        sim.network_copies(5, 2, "shear")
