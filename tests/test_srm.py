@@ -75,8 +75,9 @@ def test_prob_srm_against_brainiak_itself(rng):
     xs = _centred(planted_layer(rng, noise=0.5)[0])
     ours = srm.SRM(n_features=4, n_iter=5, random_state=0).fit(xs)
     theirs = bsrm.SRM(n_iter=5, features=4, rand_seed=0).fit(xs)
+    # BrainIAK adds 0.001 I to X_i S^T before each SVD; that alone moves W by ~1e-5 here.
     for got, want in zip(ours.w_, theirs.w_):
-        np.testing.assert_allclose(got, want, atol=1e-6)
+        np.testing.assert_allclose(got, want, atol=1e-4)
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
