@@ -44,7 +44,11 @@ Precision: large products run in the input's dtype (float32 activations stay
 float32, about twice as fast); small ``k x k`` algebra and all sums of squares
 are accumulated in float64.
 """
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ._validate import check_activations, check_layer
 
@@ -58,16 +62,33 @@ def procrustes(A):
     """Orthonormal ``W`` maximising ``trace(W^T A)``: the polar factor ``U V^T`` of ``A = U S V^T``.
 
     Computed as ``A (A^T A)^{-1/2}`` from an eigendecomposition of the small
-    ``k x k`` Gram matrix in float64, about twice as fast as an SVD of ``A``.  When
-    ``A`` is nearly rank-deficient (condition number above 1e4) that formula loses
-    accuracy and the polar factor is not unique; then the SVD is used.
+    ``k x k`` Gram matrix in float64, two to three times faster than an SVD of
+    ``A``.  Squaring the condition number costs accuracy only along ``A``'s tiny
+    singular directions, which do not affect ``trace(W^T A)``; one Newton-Schulz
+    step then restores ``W^T W = I`` to rounding.  A (nearly) singular ``A``,
+    whose polar factor is not unique, goes to the SVD.
     """
     a64 = A.astype(np.float64, copy=False)
     evals, evecs = np.linalg.eigh(a64.T @ a64)
-    if evals[0] > 1e-8 * evals[-1] > 0:
-        return A @ ((evecs / np.sqrt(evals)) @ evecs.T).astype(A.dtype)
-    U, _, Vt = np.linalg.svd(A, full_matrices=False)
-    return U @ Vt
+    if not evals[0] > 1e-12 * evals[-1] > 0:
+        U, _, Vt = np.linalg.svd(A, full_matrices=False)
+        return U @ Vt
+    W = A @ ((evecs / np.sqrt(evals)) @ evecs.T).astype(A.dtype)
+    return 1.5 * W - 0.5 * W @ (W.T @ W)
+
+
+def _procrustes_each(As):
+    """:func:`procrustes` of every network's matrix.
+
+    Large ones run side by side, one BLAS thread each: LAPACK's symmetric
+    eigensolver keeps only one core busy for much of its time (about 25% faster
+    on two cores for k = 1,000).
+    """
+    workers = min(len(As), os.cpu_count() or 1)
+    if workers < 2 or min(a.shape[1] for a in As) < 256:
+        return [procrustes(a) for a in As]
+    with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(procrustes, As))
 
 
 def init_w(n_units, n_features, random_state=0, dtype=np.float64):
@@ -177,7 +198,7 @@ class DetSRM(_BaseSRM):
         for _ in range(self.n_iter):
             s = sum(wi.T @ X for wi, X in zip(w, Xc)) / len(Xc)
             a = [X @ s.T for X in Xc]
-            w = [procrustes(ai) for ai in a]
+            w = _procrustes_each(a)
             # ||W_i S||^2 = ||S||^2 because W_i has orthonormal columns.
             fit_term = sum(_sumsq(wi, ai) for wi, ai in zip(w, a))
             history.append(0.5 / n_examples * (sq - 2 * fit_term + len(Xc) * _sumsq(s)))
@@ -220,7 +241,7 @@ class SRM(_BaseSRM):
             sigma_s = post_cov + _gram(s) / n_examples
             trace_term = n_examples * np.trace(sigma_s)
             a = [X @ s.T for X in Xc]
-            w = [procrustes(ai) for ai in a]
+            w = _procrustes_each(a)
             fit_term = np.array([_sumsq(wi, ai) for wi, ai in zip(w, a)])
             rho2 = (sq - 2 * fit_term + trace_term) / (n_examples * units)
             # Noise-free data drive rho2 to 0 (and rounding below it): floor it at
