@@ -4,7 +4,10 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test student benchmark clean
+.PHONY: book test benchmark clean
+
+# Notebook kernels must use the inline backend, whatever the caller's environment says.
+unexport MPLBACKEND
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
