@@ -1,0 +1,119 @@
+"""Record layer activations through forward hooks, streamed to disk with a manifest.
+
+Format (one folder per recording):
+
+- ``<layer>.npy``: float32 ``(n_units, n_examples)``, the paper's layout, written batch by
+  batch into a memory-mapped file, so nothing larger than one batch is held in memory;
+- ``manifest.json``: for each layer its file, shape, SHA-256 and, if units were subsampled,
+  the kept unit indices; plus whatever ``metadata`` the caller passes (seeds, profile,
+  dataset label, package versions).
+
+:func:`load_activations` reads with ``allow_pickle=False`` and checks the shape and the
+checksum against the manifest, so a corrupted or mismatched file is an error, not a result.
+"""
+import hashlib
+import json
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+import torch
+
+MANIFEST = "manifest.json"
+
+
+def versions():
+    """Package versions that travel with every result."""
+    import scipy
+    import torchvision
+
+    from . import __version__
+
+    return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
+            "torch": torch.__version__, "torchvision": torchvision.__version__, "nnsrm_utils": __version__}
+
+
+def sha256(path, chunk=1 << 22):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def subsample_units(n_units, max_units, seed):
+    """Seeded choice of at most ``max_units`` unit indices (sorted), or None to keep all.
+
+    The authors cut layers above 1,000 units to 1,000 random units, unseeded and different
+    per network; here the choice is seeded (pass a different seed per network to match them).
+    """
+    if max_units is None or n_units <= max_units:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n_units, max_units, replace=False))
+
+
+@torch.no_grad()
+def record_activations(model, layers, x, out_dir, batch_size=500, max_units=None, unit_seed=0,
+                       metadata=None, device="cpu"):
+    """Run ``x`` through ``model`` and write the outputs of ``layers`` (name -> module).
+
+    Each layer's output is flattened per example (a conv layer's channels x positions are its
+    units).  ``max_units`` keeps a seeded random subset of units per layer (seed derived from
+    ``unit_seed`` and the layer's position).  Returns the manifest dict.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.eval().to(device)
+    x = torch.as_tensor(x)
+    names = list(layers)
+    captured = {}
+    handles = [layers[n].register_forward_hook(lambda m, i, o, n=n: captured.__setitem__(n, o)) for n in names]
+    files, keep = {}, {}
+    try:
+        for start in range(0, len(x), batch_size):
+            model(x[start:start + batch_size].to(device))
+            for li, name in enumerate(names):
+                out = captured[name].flatten(1).float().cpu().numpy().T  # (units, batch)
+                if name not in files:
+                    keep[name] = subsample_units(out.shape[0], max_units, [unit_seed, li])
+                    units = out.shape[0] if keep[name] is None else len(keep[name])
+                    files[name] = np.lib.format.open_memmap(out_dir / f"{name}.npy.partial", mode="w+",
+                                                            dtype=np.float32, shape=(units, len(x)))
+                files[name][:, start:start + out.shape[1]] = out if keep[name] is None else out[keep[name]]
+    finally:
+        for h in handles:
+            h.remove()
+    manifest = {"metadata": {**(metadata or {}), "versions": versions()}, "layers": {}}
+    for name, arr in files.items():
+        arr.flush()
+        shape = list(arr.shape)
+        del arr
+        final = out_dir / f"{name}.npy"
+        os.replace(out_dir / f"{name}.npy.partial", final)
+        manifest["layers"][name] = {"file": final.name, "shape": shape, "sha256": sha256(final),
+                                    "units_kept": None if keep[name] is None else keep[name].tolist()}
+    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def read_manifest(folder):
+    path = Path(folder) / MANIFEST
+    if not path.exists():
+        raise FileNotFoundError(f"no {MANIFEST} in {folder}: not a finished recording")
+    return json.loads(path.read_text())
+
+
+def load_activations(folder, layer, verify=True, mmap=False):
+    """One recorded layer, ``(n_units, n_examples)`` float32, checked against the manifest."""
+    folder = Path(folder)
+    entry = read_manifest(folder)["layers"].get(layer)
+    if entry is None:
+        raise KeyError(f"layer {layer!r} was not recorded in {folder}")
+    path = folder / entry["file"]
+    if verify and sha256(path) != entry["sha256"]:
+        raise ValueError(f"{path} does not match its checksum in the manifest: the file is corrupted or replaced")
+    arr = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
+    if list(arr.shape) != entry["shape"]:
+        raise ValueError(f"{path} has shape {arr.shape}, the manifest says {entry['shape']}")
+    return arr

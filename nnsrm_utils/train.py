@@ -1,0 +1,155 @@
+"""Seeded training of one network, with checkpoints at the logged epochs and resume.
+
+Everything a network's training depends on derives from its seed: the initial weights
+(``torch.manual_seed(seed)`` before the model is built), the order of the examples and the
+augmentation of each epoch (generators seeded by ``(seed, epoch)``), and dropout (torch's
+global generator, whose state is saved with every checkpoint).  So a run that is
+interrupted and resumed ends with the same weights as one that is not (on the same machine).
+
+Files, in ``net_dir``: ``epoch_000.pt`` ... (weights at each logged epoch; epoch 0 is the
+initialisation), ``state.pt`` (everything needed to resume, rewritten after every epoch),
+``history.json`` (loss and accuracy per epoch).  All loads use ``weights_only=True``.
+"""
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .models import build_model
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one network is trained (the profiles in :mod:`nnsrm_utils.profiles` fill it in)."""
+
+    architecture: str = "convnet"
+    n_classes: int = 10
+    model_kwargs: dict = field(default_factory=dict)
+    epochs: int = 50
+    logged_epochs: tuple = (0, 1, 2, 4, 6, 9, 14, 21, 32, 50)
+    batch_size: int = 32
+    optimizer: str = "rmsprop"      # "rmsprop" (ConvNet) or "adam" (ResNet18)
+    lr: float = 1e-4
+    l2: float = 0.0                 # Keras-style L2 penalty l2 * sum(w^2) on conv/dense weights
+    augment: bool = False           # random shifts of up to 10% and horizontal flips
+    plateau_factor: float = math.sqrt(0.1)
+    plateau_patience: int = 5
+    min_lr: float = 1e-5
+
+
+def _optimizer(config, model):
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1]   # kernels, not biases or BN
+    rest = [p for n, p in model.named_parameters() if p.ndim <= 1]
+    # Keras adds l2 * ||w||^2 to the loss: its gradient is 2 * l2 * w.
+    groups = [{"params": decay, "weight_decay": 2 * config.l2}, {"params": rest, "weight_decay": 0.0}]
+    if config.optimizer == "rmsprop":  # Keras' RMSprop: rho 0.9, epsilon 1e-7
+        return torch.optim.RMSprop(groups, lr=config.lr, alpha=0.9, eps=1e-7)
+    if config.optimizer == "adam":
+        return torch.optim.Adam(groups, lr=config.lr, eps=1e-7)
+    raise ValueError(f"optimizer must be 'rmsprop' or 'adam'; got {config.optimizer!r}")
+
+
+def augment(x, generator):
+    """Random shifts of up to 3 pixels (10% of 32) with zero padding, and horizontal flips."""
+    n, _, h, w = x.shape
+    padded = nn.functional.pad(x, (3, 3, 3, 3))
+    dy, dx = (torch.randint(0, 7, (2, n), generator=generator))
+    rows = (torch.arange(h)[None, :] + dy[:, None])[:, None, :, None]
+    cols = (torch.arange(w)[None, :] + dx[:, None])[:, None, None, :]
+    out = padded[torch.arange(n)[:, None, None, None], torch.arange(x.shape[1])[None, :, None, None], rows, cols]
+    flip = torch.rand(n, generator=generator) < 0.5
+    out[flip] = out[flip].flip(-1)
+    return out
+
+
+def _save(obj, path):
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)  # never leave a half-written checkpoint
+
+
+def train_network(config, x_train, y_train, seed, net_dir, device=None, progress=None):
+    """Train (or resume, or just load) one network; returns the model in eval mode.
+
+    ``x_train`` float32 ``(n, 3, 32, 32)`` and ``y_train`` int64 ``(n,)``, as tensors or arrays.
+    ``progress`` is an optional callable ``progress(epoch, history_row)``.
+    """
+    net_dir = Path(net_dir)
+    net_dir.mkdir(parents=True, exist_ok=True)
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    x_train, y_train = torch.as_tensor(x_train), torch.as_tensor(y_train)
+    torch.manual_seed(seed)
+    model = build_model(config.architecture, config.n_classes, **config.model_kwargs).to(device)
+    opt = _optimizer(config, model)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, factor=config.plateau_factor, patience=config.plateau_patience, min_lr=config.min_lr)
+    history, start = [], 1
+    state_path = net_dir / "state.pt"
+    if state_path.exists():
+        state = torch.load(state_path, map_location=device, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        plateau.load_state_dict(state["plateau"])
+        torch.set_rng_state(state["rng"])
+        history, start = json.loads((net_dir / "history.json").read_text()), state["epoch"] + 1
+    elif 0 in config.logged_epochs:
+        _save(model.state_dict(), net_dir / "epoch_000.pt")
+    for epoch in range(start, config.epochs + 1):
+        row = _train_epoch(config, model, opt, x_train, y_train, seed, epoch, device)
+        plateau.step(row["loss"])  # on the training loss: the test images stay unseen
+        row["lr"] = opt.param_groups[0]["lr"]
+        history.append(row)
+        if epoch in config.logged_epochs:
+            _save(model.state_dict(), net_dir / f"epoch_{epoch:03d}.pt")
+        (net_dir / "history.json").write_text(json.dumps(history))
+        _save({"model": model.state_dict(), "optimizer": opt.state_dict(), "plateau": plateau.state_dict(),
+               "rng": torch.get_rng_state(), "epoch": epoch, "config": json.dumps(asdict(config))}, state_path)
+        if progress:
+            progress(epoch, row)
+    return model.eval()
+
+
+def _train_epoch(config, model, opt, x, y, seed, epoch, device):
+    model.train()
+    generator = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0]))
+    order = torch.randperm(len(x), generator=generator)
+    total, correct, n = 0.0, 0, 0
+    for start in range(0, len(x), config.batch_size):
+        idx = order[start:start + config.batch_size]
+        xb, yb = x[idx], y[idx]
+        if config.augment:
+            xb = augment(xb, generator)
+        xb, yb = xb.to(device), yb.to(device)
+        opt.zero_grad(set_to_none=True)
+        out = model(xb)
+        loss = nn.functional.cross_entropy(out, yb)
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx)
+        correct += (out.argmax(1) == yb).sum().item()
+        n += len(idx)
+    return {"epoch": epoch, "loss": total / n, "accuracy": correct / n}
+
+
+def load_weights(config, net_dir, epoch, device="cpu"):
+    """The network as it was at a logged epoch."""
+    path = Path(net_dir) / f"epoch_{epoch:03d}.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint for epoch {epoch} in {net_dir} (logged: {config.logged_epochs})")
+    model = build_model(config.architecture, config.n_classes, **config.model_kwargs)
+    model.load_state_dict(torch.load(path, map_location=device, weights_only=True))
+    return model.eval()
+
+
+@torch.no_grad()
+def accuracy(model, x, y, batch_size=500, device="cpu"):
+    model.eval().to(device)
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    hits = sum((model(x[i:i + batch_size].to(device)).argmax(1).cpu() == y[i:i + batch_size]).sum().item()
+               for i in range(0, len(x), batch_size))
+    return hits / len(x)
