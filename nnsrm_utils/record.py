@@ -8,6 +8,8 @@ Format (one folder per recording):
   the kept unit indices; plus whatever ``metadata`` the caller passes (seeds, profile,
   dataset label, package versions).
 
+Loading needs only numpy: the analyses never import torch.
+
 :func:`load_activations` reads with ``allow_pickle=False`` and checks the shape and the
 checksum against the manifest, so a corrupted or mismatched file is an error, not a result.
 """
@@ -18,7 +20,6 @@ import platform
 from pathlib import Path
 
 import numpy as np
-import torch
 
 MANIFEST = "manifest.json"
 
@@ -26,6 +27,7 @@ MANIFEST = "manifest.json"
 def versions():
     """Package versions that travel with every result."""
     import scipy
+    import torch
     import torchvision
 
     from . import __version__
@@ -53,7 +55,6 @@ def subsample_units(n_units, max_units, seed):
     return np.sort(np.random.default_rng(seed).choice(n_units, max_units, replace=False))
 
 
-@torch.no_grad()
 def record_activations(model, layers, x, out_dir, batch_size=500, max_units=None, unit_seed=0,
                        metadata=None, device="cpu"):
     """Run ``x`` through ``model`` and write the outputs of ``layers`` (name -> module).
@@ -62,6 +63,8 @@ def record_activations(model, layers, x, out_dir, batch_size=500, max_units=None
     units).  ``max_units`` keeps a seeded random subset of units per layer (seed derived from
     ``unit_seed`` and the layer's position).  Returns the manifest dict.
     """
+    import torch
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.eval().to(device)
@@ -72,7 +75,8 @@ def record_activations(model, layers, x, out_dir, batch_size=500, max_units=None
     files, keep = {}, {}
     try:
         for start in range(0, len(x), batch_size):
-            model(x[start:start + batch_size].to(device))
+            with torch.no_grad():
+                model(x[start:start + batch_size].to(device))
             for li, name in enumerate(names):
                 out = captured[name].flatten(1).float().cpu().numpy().T  # (units, batch)
                 if name not in files:

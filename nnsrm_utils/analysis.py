@@ -1,0 +1,64 @@
+"""Analyses of a recorded run (numpy only): SRM per layer and epoch, RSMs, variance explained.
+
+Follows the authors: each image's activity vector is z-scored across units, SRM is fitted on
+the fit images with ``k`` equal to the number of units, and everything is evaluated on the
+test images (ordered by label).
+"""
+import json
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+
+from .record import MANIFEST, load_activations
+from .rsm import compare_rsms, inter_rsm, rsm, within_rsm
+from .srm import SRM, variance_explained
+
+
+def read_run(run):
+    """The run's manifest, with the logged epochs, layer names and test labels added."""
+    run = Path(run)
+    manifest = json.loads((run / MANIFEST).read_text())
+    first = run / "net00" / "activations_epoch000"
+    manifest["layers"] = list(json.loads((first / MANIFEST).read_text())["layers"])
+    manifest["epochs"] = list(manifest["train_config"]["logged_epochs"])
+    manifest["test_labels"] = np.asarray(manifest["analysis_labels"][manifest["n_fit"]:])
+    manifest["path"] = run
+    return manifest
+
+
+def zscore_examples(x):
+    """The authors' normalisation: z-score each example's vector across units."""
+    sd = x.std(axis=0)
+    return (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1)
+
+
+def load_layer(run, layer, epoch):
+    """``(fit, test)`` lists of z-scored ``(n_units, n_examples)`` arrays, one per network."""
+    run = read_run(run) if not isinstance(run, dict) else run
+    n_fit = run["n_fit"]
+    xs = [zscore_examples(load_activations(run["path"] / f"net{i:02d}" / f"activations_epoch{epoch:03d}", layer))
+          for i in range(len(run["seeds"]))]
+    return [x[:, :n_fit] for x in xs], [x[:, n_fit:] for x in xs]
+
+
+def align_layer(fit, test, n_iter=10):
+    """SRM with ``k`` = the smallest layer width, fitted on ``fit``; returns the model and shared test data."""
+    model = SRM(n_features=min(x.shape[0] for x in fit), n_iter=n_iter, random_state=0).fit(fit)
+    return model, model.transform(test)
+
+
+def layer_summary(fit, test, similarity="pearson"):
+    """Per-layer numbers of the paper's Fig. 3, plus the RSMs of Fig. 1B."""
+    model, shared = align_layer(fit, test)
+    w = within_rsm(test, similarity)
+    rsms = [rsm(x, similarity) for x in test]
+    return {
+        "variance_explained": variance_explained(model, test),
+        "variance_explained_loo": variance_explained(model, test, leave_one_out=True),
+        "w_rsm": w,
+        "i_rsm_shared": inter_rsm(shared, similarity),
+        "i_rsm_native": inter_rsm(test, similarity),
+        "pairwise_w_rsm_r": np.array([compare_rsms(rsms[i], rsms[j]) for i, j in combinations(range(len(rsms)), 2)]),
+        "shared": shared,
+    }

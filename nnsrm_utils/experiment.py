@@ -1,0 +1,97 @@
+"""Config -> train -> record: the deep-network runs behind chapters 5 and 6.
+
+A run is a folder (under ``$NNSRM_RUNS``, default ``~/.cache/nnsrm/runs``) named after its
+architecture, dataset and profile.  It holds ``manifest.json`` (profile, dataset label, seeds,
+training configuration, analysis images, package versions) and one folder per network with
+its checkpoints (:mod:`nnsrm_utils.train`) and, per logged epoch, its recorded activations
+on the analysis images (:mod:`nnsrm_utils.record`).  Every step is skipped when its output
+exists, so an interrupted run resumes where it stopped and a finished run is only loaded.
+The analyses read the folder with numpy alone (:mod:`nnsrm_utils.analysis`).
+"""
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from . import data
+from .profiles import get_profile
+from .record import MANIFEST, record_activations, versions
+
+RUNS_ENV = "NNSRM_RUNS"
+
+
+def runs_root(root=None):
+    return Path(root or os.environ.get(RUNS_ENV) or data.cache_home() / "runs").expanduser()
+
+
+def run_path(architecture, profile, dataset, root=None):
+    return runs_root(root) / f"{architecture}-{dataset}-{profile}"
+
+
+def run_experiment(architecture, profile=None, dataset=None, root=None, data_root=None, device=None, progress=False):
+    """Train the profile's networks, recording activations at every logged epoch; returns the run folder."""
+    from .train import load_weights, train_network
+
+    profile = get_profile(profile)
+    dataset = dataset or profile.dataset
+    images = data.load_images(dataset, root=data_root)
+    config = profile.train_config(architecture, len(images.classes))
+    run = run_path(architecture, profile.name, dataset, root)
+    run.mkdir(parents=True, exist_ok=True)
+
+    n_train = profile.train_subset or len(images.y_train)
+    x_train = data.preprocess(images, images.x_train[:n_train])
+    fit, test = data.analysis_split(images.y_test, profile.n_fit, profile.n_test)
+    analysis_idx = np.concatenate([fit, test])
+    x_analysis = data.preprocess(images, images.x_test[analysis_idx])
+    seeds = [profile.seed + i for i in range(profile.n_networks)]
+    manifest = {
+        "architecture": architecture, "profile": profile.name, "dataset": dataset, "dataset_label": images.label,
+        "classes": list(images.classes), "seeds": seeds, "train_images": n_train,
+        "train_config": asdict(config), "max_units": profile.max_units,
+        "n_fit": profile.n_fit, "n_test": profile.n_test, "analysis_indices": analysis_idx.tolist(),
+        "analysis_labels": images.y_test[analysis_idx].tolist(), "versions": versions(),
+    }
+    _check_same_run(run, manifest)
+    (run / MANIFEST).write_text(json.dumps(manifest))
+
+    bar = _progress(len(seeds) * (config.epochs + len(config.logged_epochs)), f"{architecture} ({images.label})", progress)
+    for i, seed in enumerate(seeds):
+        net_dir = run / f"net{i:02d}"
+        train_network(config, x_train, images.y_train[:n_train], seed, net_dir, device,
+                      progress=lambda epoch, row: bar.update(1) if bar else None)
+        for epoch in config.logged_epochs:
+            rec = net_dir / f"activations_epoch{epoch:03d}"
+            if not (rec / MANIFEST).exists():
+                model = load_weights(config, net_dir, epoch, device or "cpu")
+                record_activations(model, model.analysed_layers, x_analysis, rec, max_units=profile.max_units,
+                                   unit_seed=seed, device=device or "cpu",
+                                   metadata={"seed": seed, "epoch": epoch, "profile": profile.name,
+                                             "dataset": images.label})
+            if bar:
+                bar.update(1)
+    if bar:
+        bar.close()
+    return run
+
+
+def _check_same_run(run, manifest):
+    """Refuse to mix a new configuration into an existing run folder."""
+    path = run / MANIFEST
+    if not path.exists():
+        return
+    old = json.loads(path.read_text())
+    keys = ("architecture", "profile", "dataset", "seeds", "train_config", "max_units", "analysis_indices")
+    changed = [k for k in keys if old.get(k) != json.loads(json.dumps(manifest[k]))]
+    if changed:
+        raise ValueError(f"{run} holds a run with different {changed}; delete it or choose another root")
+
+
+def _progress(total, desc, enabled):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step")

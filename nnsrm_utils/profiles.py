@@ -1,0 +1,78 @@
+"""Three scales for the deep-network chapters, one switch: ``quick``, ``colab``, ``paper``.
+
+Chosen by a notebook's parameters cell or the ``NNSRM_PROFILE`` environment variable.
+
+- ``quick`` (default): this CPU machine, CI and the executed book.  The offline CIFAR-10
+  JPEG copy, 4 networks, 3 epochs on a 5,000-image training subset, 300 units per layer,
+  a narrow ResNet.  Shows the phenomena, not the paper's numbers.
+- ``colab``: one GPU.  CIFAR-10 or CIFAR-100 (downloaded), 10 networks, training long
+  enough to reach most of the final accuracy, the authors' analysis sizes.
+- ``paper``: the authors' settings (ConvNet: RMSprop 1e-4, batch 32, 50 epochs; ResNet18:
+  Adam 1e-3, batch 32, 100 epochs with shifts and flips, L2 1e-4; their logged epochs).
+"""
+import math
+import os
+from dataclasses import dataclass, replace
+
+from .train import TrainConfig
+
+PROFILE_ENV = "NNSRM_PROFILE"
+CONVNET_EPOCHS = (0, 1, 2, 4, 6, 9, 14, 21, 32, 50)
+RESNET_EPOCHS = (0, 1, 2, 3, 5, 8, 13, 22, 36, 60, 100)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    dataset: str              # default dataset (a key of nnsrm_utils.data.DATASETS)
+    n_networks: int
+    train_subset: int | None  # training images used (None: all)
+    n_fit: int                # held-out images that fit SRM ...
+    n_test: int               # ... and that evaluate it
+    max_units: int | None     # units kept per layer (authors: 1,000)
+    convnet: TrainConfig
+    resnet18: TrainConfig
+    seed: int = 0             # network i is trained with seed + i
+
+    def train_config(self, architecture, n_classes):
+        config = getattr(self, architecture, None)
+        if config is None:
+            raise ValueError(f"architecture must be 'convnet' or 'resnet18'; got {architecture!r}")
+        return replace(config, n_classes=n_classes)
+
+
+_CONVNET = TrainConfig("convnet", epochs=50, logged_epochs=CONVNET_EPOCHS, batch_size=32, optimizer="rmsprop",
+                       lr=1e-4, plateau_factor=math.sqrt(0.1), plateau_patience=5, min_lr=1e-5)
+_RESNET = TrainConfig("resnet18", model_kwargs={"width": 64, "stem": "imagenet"}, epochs=100,
+                      logged_epochs=RESNET_EPOCHS, batch_size=32, optimizer="adam", lr=1e-3, l2=1e-4,
+                      augment=True, plateau_factor=math.sqrt(0.1), plateau_patience=5, min_lr=5e-7)
+
+PROFILES = {
+    "quick": Profile(
+        "quick", "cifar10-jpeg", n_networks=4, train_subset=5000, n_fit=1600, n_test=400, max_units=300,
+        # a higher learning rate and larger batches get somewhere in 3 short epochs
+        convnet=replace(_CONVNET, epochs=3, logged_epochs=(0, 1, 2, 3), batch_size=64, lr=5e-4),
+        resnet18=replace(_RESNET, model_kwargs={"width": 16, "stem": "imagenet"}, epochs=3,
+                         logged_epochs=(0, 1, 2, 3), batch_size=64, augment=False),
+    ),
+    "colab": Profile(
+        "colab", "cifar10", n_networks=10, train_subset=None, n_fit=8000, n_test=2000, max_units=1000,
+        convnet=replace(_CONVNET, epochs=15, logged_epochs=(0, 1, 2, 4, 6, 9, 12, 15), batch_size=64, lr=3e-4),
+        resnet18=replace(_RESNET, model_kwargs={"width": 32, "stem": "imagenet"}, epochs=12,
+                         logged_epochs=(0, 1, 2, 3, 5, 8, 12), batch_size=128),
+    ),
+    "paper": Profile(
+        "paper", "cifar10", n_networks=10, train_subset=None, n_fit=8000, n_test=2000, max_units=1000,
+        convnet=_CONVNET, resnet18=_RESNET,
+    ),
+}
+
+
+def get_profile(name=None):
+    """The profile named (or a :class:`Profile` itself), else ``$NNSRM_PROFILE``, else ``quick``."""
+    if isinstance(name, Profile):
+        return name
+    name = name or os.environ.get(PROFILE_ENV, "quick")
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {tuple(PROFILES)}")
+    return PROFILES[name]

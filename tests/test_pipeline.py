@@ -1,0 +1,93 @@
+"""End to end on tiny data: profile -> train -> record -> analyse, and resume."""
+import json
+
+import numpy as np
+import pytest
+
+from nnsrm_utils import analysis, experiment
+from nnsrm_utils.profiles import PROFILES, Profile, get_profile
+from nnsrm_utils.train import TrainConfig
+
+TINY = Profile("tiny", "cifar10-jpeg", n_networks=2, train_subset=None, n_fit=12, n_test=8, max_units=20,
+               convnet=TrainConfig("convnet", epochs=1, logged_epochs=(0, 1), batch_size=16),
+               resnet18=TrainConfig("resnet18", model_kwargs={"width": 4}, epochs=1, logged_epochs=(0, 1)))
+
+
+@pytest.fixture(scope="module")
+def tiny_jpeg(tmp_path_factory):
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 16), ("test", 10)):
+        for c, cls in enumerate(("airplane", "cat")):
+            (root / "cifar10-jpeg" / split / cls).mkdir(parents=True)
+            for i in range(n):
+                img = rng.integers(0, 100, (32, 32, 3)) + 120 * c  # classes differ in brightness
+                Image.fromarray(img.astype(np.uint8)).save(root / "cifar10-jpeg" / split / cls / f"{i:04d}.jpg")
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tiny_jpeg, tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
+    runs = tmp_path_factory.mktemp("runs")
+    path = experiment.run_experiment("convnet", TINY, root=runs, data_root=tiny_jpeg)
+    yield path, runs
+    mp.undo()
+
+
+def test_run_folder_and_manifest(tiny_run):
+    path, _ = tiny_run
+    run = analysis.read_run(path)
+    assert run["dataset_label"] == "CIFAR-10 (JPEG copy)" and run["seeds"] == [0, 1]
+    assert run["layers"] == ["pool1", "pool2", "dense", "logits"] and run["epochs"] == [0, 1]
+    assert list(run["test_labels"]) == sorted(run["test_labels"])
+    assert "torch" in run["versions"]
+
+
+def test_layers_load_zscored_and_analyse(tiny_run):
+    run = analysis.read_run(tiny_run[0])
+    fit, test = analysis.load_layer(run, "pool1", 1)
+    assert [x.shape for x in fit] == [(20, 12)] * 2 and [x.shape for x in test] == [(20, 8)] * 2
+    np.testing.assert_allclose(test[0].mean(axis=0), 0, atol=1e-5)
+    summary = analysis.layer_summary(*analysis.load_layer(run, "logits", 1))
+    assert summary["w_rsm"].shape == (8, 8) and summary["variance_explained"].shape == (2,)
+    assert np.all(summary["variance_explained"] <= 1)
+
+
+def test_rerun_resumes_without_retraining(tiny_run, tiny_jpeg):
+    path, runs = tiny_run
+    stamp = (path / "net00" / "epoch_001.pt").stat().st_mtime_ns
+    assert experiment.run_experiment("convnet", TINY, root=runs, data_root=tiny_jpeg) == path
+    assert (path / "net00" / "epoch_001.pt").stat().st_mtime_ns == stamp
+
+
+def test_changed_configuration_is_refused(tiny_run, tiny_jpeg):
+    path, runs = tiny_run
+    from dataclasses import replace
+
+    other = replace(TINY, convnet=replace(TINY.convnet, lr=1.0))
+    with pytest.raises(ValueError, match="different"):
+        experiment.run_experiment("convnet", other, root=runs, data_root=tiny_jpeg)
+
+
+def test_profiles_switch(monkeypatch):
+    monkeypatch.delenv("NNSRM_PROFILE", raising=False)
+    assert get_profile().name == "quick"
+    monkeypatch.setenv("NNSRM_PROFILE", "paper")
+    paper = get_profile()
+    assert paper.convnet.epochs == 50 and paper.convnet.lr == 1e-4 and paper.n_networks == 10
+    assert paper.resnet18.logged_epochs[-1] == 100 and paper.resnet18.augment
+    with pytest.raises(ValueError, match="unknown profile"):
+        get_profile("huge")
+    assert set(PROFILES) == {"quick", "colab", "paper"}
+
+
+def test_cli_help(capsys):
+    from nnsrm_utils.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert "--profile" in capsys.readouterr().out
