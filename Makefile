@@ -8,6 +8,15 @@ STAMP := $(VENV)/.installed
 
 # Notebook kernels must use the inline backend, whatever the caller's environment says.
 unexport MPLBACKEND
+# Trained runs live in one folder, so the book build reuses what the tests trained.
+export NNSRM_RUNS ?= $(CURDIR)/_runs
+# Image data: $NNSRM_DATA if set; else the offline CIFAR-10 copy beside the checkout, if any
+# (the CI machines have one); else the package's default (~/.cache/nnsrm/data, downloads).
+ifeq ($(NNSRM_DATA),)
+  ifneq ($(wildcard ../shared/data/cifar10-jpeg),)
+    export NNSRM_DATA := $(abspath ../shared/data)
+  endif
+endif
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)

@@ -51,14 +51,21 @@ def align_layer(fit, test, n_iter=10):
 def layer_summary(fit, test, similarity="pearson"):
     """Per-layer numbers of the paper's Fig. 3, plus the RSMs of Fig. 1B."""
     model, shared = align_layer(fit, test)
-    w = within_rsm(test, similarity)
-    rsms = [rsm(x, similarity) for x in test]
     return {
         "variance_explained": variance_explained(model, test),
         "variance_explained_loo": variance_explained(model, test, leave_one_out=True),
-        "w_rsm": w,
+        "w_rsm": within_rsm(test, similarity),
         "i_rsm_shared": inter_rsm(shared, similarity),
         "i_rsm_native": inter_rsm(test, similarity),
-        "pairwise_w_rsm_r": np.array([compare_rsms(rsms[i], rsms[j]) for i, j in combinations(range(len(rsms)), 2)]),
+        "pairwise_w_rsm_r": per_network_mean_pairwise(test, similarity),
         "shared": shared,
     }
+
+
+def per_network_mean_pairwise(test, similarity="pearson"):
+    """For each network, its mean RSM correlation with every other network (for CIs over networks)."""
+    rsms = [rsm(x, similarity) for x in test]
+    r = np.ones((len(rsms), len(rsms)))
+    for i, j in combinations(range(len(rsms)), 2):
+        r[i, j] = r[j, i] = compare_rsms(rsms[i], rsms[j])
+    return (r.sum(axis=1) - 1) / (len(rsms) - 1)

@@ -162,6 +162,20 @@ def preprocess(images, x):
     return ((x - mean) / 128.0).astype(np.float32).transpose(0, 3, 1, 2)
 
 
+def stratified_subset(labels, n, random_state=0):
+    """Indices of ``n`` images with the classes in their dataset proportions (sorted).
+
+    The JPEG copy is stored class by class, so "the first n images" would be one class.
+    """
+    labels = np.asarray(labels)
+    if n is None or n >= len(labels):
+        return np.arange(len(labels))
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(np.arange(len(labels)), train_size=n, stratify=labels, random_state=random_state)
+    return np.sort(keep)
+
+
 def analysis_split(labels, n_fit=8000, n_test=2000, random_state=0):
     """Stratified split of held-out images into an SRM-fit set and a test set.
 

@@ -41,15 +41,15 @@ def run_experiment(architecture, profile=None, dataset=None, root=None, data_roo
     run = run_path(architecture, profile.name, dataset, root)
     run.mkdir(parents=True, exist_ok=True)
 
-    n_train = profile.train_subset or len(images.y_train)
-    x_train = data.preprocess(images, images.x_train[:n_train])
+    train_idx = data.stratified_subset(images.y_train, profile.train_subset)
+    x_train, y_train = data.preprocess(images, images.x_train[train_idx]), images.y_train[train_idx]
     fit, test = data.analysis_split(images.y_test, profile.n_fit, profile.n_test)
     analysis_idx = np.concatenate([fit, test])
     x_analysis = data.preprocess(images, images.x_test[analysis_idx])
     seeds = [profile.seed + i for i in range(profile.n_networks)]
     manifest = {
         "architecture": architecture, "profile": profile.name, "dataset": dataset, "dataset_label": images.label,
-        "classes": list(images.classes), "seeds": seeds, "train_images": n_train,
+        "classes": list(images.classes), "seeds": seeds, "train_images": len(train_idx),
         "train_config": asdict(config), "max_units": profile.max_units,
         "n_fit": profile.n_fit, "n_test": profile.n_test, "analysis_indices": analysis_idx.tolist(),
         "analysis_labels": images.y_test[analysis_idx].tolist(), "versions": versions(),
@@ -60,7 +60,7 @@ def run_experiment(architecture, profile=None, dataset=None, root=None, data_roo
     bar = _progress(len(seeds) * (config.epochs + len(config.logged_epochs)), f"{architecture} ({images.label})", progress)
     for i, seed in enumerate(seeds):
         net_dir = run / f"net{i:02d}"
-        train_network(config, x_train, images.y_train[:n_train], seed, net_dir, device,
+        train_network(config, x_train, y_train, seed, net_dir, device,
                       progress=lambda epoch, row: bar.update(1) if bar else None)
         for epoch in config.logged_epochs:
             rec = net_dir / f"activations_epoch{epoch:03d}"

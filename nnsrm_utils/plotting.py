@@ -63,3 +63,61 @@ def plot_points(points, labels, ax=None, title=None, xlabel="dimension 1", ylabe
     sc = ax.scatter(points[0], points[1], c=labels, cmap="coolwarm", s=12, edgecolors="none")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return sc
+
+
+def plot_layer_curves(x, curves, ax=None, xlabel="epoch", ylabel=None, title=None):
+    """One line per layer: ``curves`` maps a layer name to values over ``x``."""
+    ax = _axis(ax, figsize=(5, 3.4))
+    for name, values in curves.items():
+        ax.plot(x, values, marker="o", ms=3, label=name)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_class_means(spaces, labels, basis_from=0, title=None):
+    """Fig. 1A: each network's class means, projected on the top two PCs of one network's.
+
+    ``spaces`` maps a panel title to a list of ``(n_units, n_examples)`` arrays (one per
+    network, same units within a panel); markers tell networks apart, colours classes.
+    """
+    fig, axes = plt.subplots(1, len(spaces), figsize=(4.5 * len(spaces), 4), layout="constrained")
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+    for ax, (panel, xs) in zip(np.atleast_1d(axes), spaces.items()):
+        means = [np.stack([x[:, labels == c].mean(axis=1) for c in classes], axis=1) for x in xs]
+        centre = means[basis_from].mean(axis=1, keepdims=True)
+        basis = np.linalg.svd(means[basis_from] - centre, full_matrices=False)[0][:, :2]
+        for i, m in enumerate(means):
+            p = basis.T @ (m - centre)
+            ax.scatter(p[0], p[1], c=classes, cmap="tab10", vmin=0, vmax=max(9, classes.max()),
+                       marker="os^Dv*Xph"[i % 9], s=40, edgecolors="k", linewidths=0.3, label=f"network {i}")
+        ax.set(title=panel, xlabel=f"PC 1 of network {basis_from}", ylabel=f"PC 2 of network {basis_from}")
+    np.atleast_1d(axes)[-1].legend(fontsize="small")
+    fig.suptitle(title)
+    return fig
+
+
+def plot_shared_fraction(summaries, layers, reference=None, reference_label="paper", title=None):
+    """Fig. 3 middle and bottom: variance explained and mean pairwise wRSM correlation per layer.
+
+    ``summaries`` maps a layer to :func:`nnsrm_utils.analysis.layer_summary` output; bars are
+    means over networks with 95% bootstrap intervals over networks.  ``reference`` maps a layer
+    to a published variance-explained value.
+    """
+    from .stats import bootstrap_ci
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    for ax, key, ylabel in ((axes[0], "variance_explained", "variance explained (held-out)"),
+                            (axes[1], "pairwise_w_rsm_r", "mean pairwise RSM correlation")):
+        values = [summaries[layer][key] for layer in layers]
+        lows, highs = zip(*[bootstrap_ci(v, random_state=0) for v in values])
+        ref = None
+        if key == "variance_explained" and reference:
+            ref = [reference.get(layer, np.nan) for layer in layers]
+        plot_bars_ci([v.mean() for v in values], lows, highs, layers, ax=ax, ylabel=ylabel,
+                     reference=ref, reference_label=reference_label)
+        ax.set_ylim(0, 1)
+        ax.tick_params(axis="x", labelsize=8)
+    fig.suptitle(title)
+    return fig

@@ -115,6 +115,13 @@ def test_preprocess_is_the_authors_normalisation():
     np.testing.assert_allclose(out[0, 1, 2, 3], (x[0, 2, 3, 1] - x[:, 2, 3, 1].mean()) / 128, rtol=1e-5)
 
 
+def test_stratified_subset_keeps_class_proportions():
+    labels = np.repeat(np.arange(10), 50)  # stored class by class, like the JPEG copy
+    keep = data.stratified_subset(labels, 100)
+    assert np.all(np.bincount(labels[keep]) == 10) and np.all(np.diff(keep) > 0)
+    assert len(data.stratified_subset(labels, None)) == 500
+
+
 def test_analysis_split_is_stratified_sorted_and_seeded():
     labels = np.repeat(np.arange(10), 100)
     fit, test = data.analysis_split(labels, n_fit=800, n_test=200)
