@@ -33,6 +33,8 @@ Deliberate differences from BrainIAK 0.12 (``brainiak.funcalign.srm``):
   here the SVD is taken as is (it is well defined for rank-deficient input).
 * The noise variances are floored at machine precision times each network's
   variance, so noise-free data (the simulation) give finite results.
+* Networks with more units than examples (wide conv layers) are fitted on a square-root
+  factor of their Gram matrix, exactly and in memory set by the number of examples.
 * ``k <= n_units_i`` is checked (BrainIAK only checks ``k <= n_examples``), and an
   optional tolerance stops the iterations early.
 
@@ -91,6 +93,35 @@ def _procrustes_each(As):
         return list(pool.map(procrustes, As))
 
 
+def _centred_product(X, mu, M, transpose=False):
+    """``(X - mu 1^T) @ M``, or ``(X - mu 1^T)^T @ M`` for ``X`` given as its transpose, without a centred copy."""
+    if transpose:  # X is (examples, units) here; centring subtracts mu from every row
+        return X @ M - (mu @ M)[None, :]
+    return X @ M - np.outer(mu, M.sum(axis=0))
+
+
+def _row_space(X, mu, k):
+    """A square-root factor of a wide network's centred Gram matrix, and the map back to units.
+
+    With more units than examples, ``X_c = X - mu 1^T`` has rank ``r <= n_examples``.  Writing
+    ``X_c^T X_c = E L E^T`` gives ``X_c = U R`` with ``R = L^(1/2) E^T`` (``r x n_examples``) and
+    ``U = X_c B``, ``B = E L^(-1/2)``, orthonormal columns never formed.  SRM sees ``X_c`` only
+    through ``W^T X_c``, ``X_c S^T`` and ``||X_c||``, and every Procrustes step gives a ``W``
+    in the range of ``U``, so fitting on ``R`` and returning ``W = X_c B W~`` is exact, with
+    memory and time set by the number of examples.  Returns None when ``r < k``.
+    """
+    x64 = X.astype(np.float64, copy=False)  # one network at a time: the Gram in float64
+    xtm = x64.T @ mu
+    gram = x64.T @ x64 - xtm[:, None] - xtm[None, :] + mu @ mu
+    del x64
+    evals, evecs = np.linalg.eigh((gram + gram.T) / 2)
+    keep = evals > evals[-1] * 1e-12 * len(evals)
+    if keep.sum() < k:
+        return None
+    evals, evecs = evals[keep], evecs[:, keep]
+    return (evecs * np.sqrt(evals)).T, evecs / np.sqrt(evals)
+
+
 def init_w(n_units, n_features, random_state=0, dtype=np.float64):
     """BrainIAK's initial ``W_i``: Q of a QR of uniform noise, one seeded stream per network."""
     seeder = np.random.RandomState(random_state)
@@ -103,6 +134,8 @@ def init_w(n_units, n_features, random_state=0, dtype=np.float64):
 
 class _BaseSRM:
     """Validation, centring and the transforms shared by both estimators."""
+
+    _reduce_wide = True  # fit wide networks on their Gram factor (off only to benchmark the direct path)
 
     def __init__(self, n_features=50, n_iter=10, tol=None, random_state=0):
         self.n_features = n_features
@@ -129,9 +162,27 @@ class _BaseSRM:
             )
         dtype = np.result_type(*Xs)
         self.mu_ = [X.mean(axis=1) for X in Xs]
-        Xc = [(X - mu[:, None]).astype(dtype, copy=False) for X, mu in zip(Xs, self.mu_)]
         w = init_w([X.shape[0] for X in Xs], k, self.random_state, dtype)
-        return Xc, w
+        data, bases = [], []
+        for i, (X, mu) in enumerate(zip(Xs, self.mu_)):
+            reduced = _row_space(X, mu, k) if self._reduce_wide and X.shape[0] > n_examples else None
+            if reduced is None:
+                data.append((X - mu[:, None]).astype(dtype, copy=False))
+                bases.append(None)
+            else:  # fit on R_i; the first S-step sees W_i^T X_i = (B_i^T X_i^T W_i)^T R_i
+                r, basis = reduced
+                data.append(r.astype(dtype))
+                bases.append(basis)
+                w[i] = (basis.T @ _centred_product(X.T, mu, w[i], transpose=True)).astype(dtype)
+        self._fit_inputs = (Xs, bases)
+        return data, w
+
+    def _lift(self, w):
+        """Map the ``W_i`` of reduced (wide) networks back to unit space: ``W_i = X_i B_i W~_i``."""
+        Xs, bases = self._fit_inputs
+        del self._fit_inputs
+        return [wi if b is None else _centred_product(X, mu, (b @ wi).astype(X.dtype))
+                for X, mu, b, wi in zip(Xs, self.mu_, bases, w)]
 
     def _converged(self, history):
         if self.tol is None or len(history) < 2:
@@ -204,8 +255,8 @@ class DetSRM(_BaseSRM):
             history.append(0.5 / n_examples * (sq - 2 * fit_term + len(Xc) * _sumsq(s)))
             if self._converged(history):
                 break
-        self.w_ = w
         self.s_ = sum(wi.T @ X for wi, X in zip(w, Xc)) / len(Xc)
+        self.w_ = self._lift(w)
         self.objective_ = np.array(history)
         self.n_iter_ = len(history)
         return self
@@ -230,7 +281,7 @@ class SRM(_BaseSRM):
     def fit(self, Xs):
         Xc, w = self._prepare(Xs)
         n_examples, k = Xc[0].shape[1], self.n_features
-        units = np.array([X.shape[0] for X in Xc])
+        units = np.array([X.shape[0] for X in self._fit_inputs[0]])
         sq = np.array([_sumsq(X) for X in Xc])
         rho2, sigma_s = np.ones(len(Xc)), np.eye(k)
         history = []
@@ -250,7 +301,7 @@ class SRM(_BaseSRM):
             if self._converged(history):
                 break
         self.s_ = self._e_step(Xc, w, rho2, sigma_s, sq, units)[0]
-        self.w_, self.rho2_, self.sigma_s_ = w, rho2, sigma_s
+        self.w_, self.rho2_, self.sigma_s_ = self._lift(w), rho2, sigma_s
         self.loglik_ = np.array(history)
         self.n_iter_ = len(history)
         return self

@@ -32,6 +32,26 @@ def test_prob_srm_conforms_to_reference_on_centred_data(rng):
     np.testing.assert_allclose(model.rho2_, rho2_ref, rtol=1e-8)
 
 
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_wide_networks_are_fitted_exactly_on_the_gram_factor(estimator, rng):
+    # more units than examples (like a 7,200-unit pool layer): the reduced fit must equal the direct one
+    xs, _ = planted_layer(rng, units=(90, 120, 60), k=5, n_examples=50, noise=0.5)
+    reduced = estimator(n_features=5, n_iter=6, random_state=1).fit(xs)
+    direct_model = estimator(n_features=5, n_iter=6, random_state=1)
+    direct_model._reduce_wide = False
+    direct = direct_model.fit(xs)
+    for a, b in zip(reduced.w_, direct.w_):
+        np.testing.assert_allclose(a, b, atol=1e-8)
+    np.testing.assert_allclose(reduced.s_, direct.s_, atol=1e-8)
+    if estimator is srm.SRM:
+        np.testing.assert_allclose(reduced.loglik_, direct.loglik_, rtol=1e-10)
+        np.testing.assert_allclose(reduced.rho2_, direct.rho2_, rtol=1e-8)
+    ref = (reference_det_srm(_centred(xs), 5, 6, seed=1, perturbation=0) if estimator is srm.DetSRM
+           else reference_prob_srm(_centred(xs), 5, 6, seed=1, perturbation=0)[0])
+    for a, b in zip(reduced.w_, ref):
+        np.testing.assert_allclose(a, b, atol=1e-8)
+
+
 def test_prob_srm_against_brainiak_itself(rng):
     bsrm = pytest.importorskip("brainiak.funcalign.srm")
     xs = _centred(planted_layer(rng, noise=0.5)[0])
