@@ -69,3 +69,21 @@ def per_network_mean_pairwise(test, similarity="pearson"):
     for i, j in combinations(range(len(rsms)), 2):
         r[i, j] = r[j, i] = compare_rsms(rsms[i], rsms[j])
     return (r.sum(axis=1) - 1) / (len(rsms) - 1)
+
+
+def shared_trajectory(run, layer):
+    """Per logged epoch, the test responses in the native spaces and in the shared space.
+
+    Each epoch has its own SRM fit, hence its own arbitrary rotation of the shared space; each
+    is rotated onto the last epoch's (Procrustes on the networks' mean response) so that the
+    frames of an animation are comparable.  Returns a list of ``(native, shared)`` pairs.
+    """
+    from .srm import procrustes
+
+    frames = []
+    for epoch in run["epochs"]:
+        fit, test = load_layer(run, layer, epoch)
+        frames.append((test, align_layer(fit, test)[1]))
+    target = np.mean(frames[-1][1], axis=0)
+    return [(native, [procrustes(target @ np.mean(shared, axis=0).T) @ z for z in shared])
+            for native, shared in frames]

@@ -121,3 +121,56 @@ def plot_shared_fraction(summaries, layers, reference=None, reference_label="pap
         ax.tick_params(axis="x", labelsize=8)
     fig.suptitle(title)
     return fig
+
+
+def animate_class_means(frames, labels, epochs, title=""):
+    """The demo page's animation: class means of every network over training, native vs shared.
+
+    ``frames`` is :func:`nnsrm_utils.analysis.shared_trajectory` output.  Every frame uses the
+    projection of the last one (top two PCs of network 0's class means), so movement is real.
+    Returns the GIF as bytes.
+    """
+    import os
+    import tempfile
+
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+
+    def means(x):
+        return np.stack([x[:, labels == c].mean(axis=1) for c in classes], axis=1)
+
+    panels = ("native spaces", "shared space (SRM)")
+    bases = []
+    for xs in frames[-1]:
+        m0 = means(xs[0])
+        centre = m0.mean(axis=1, keepdims=True)
+        bases.append((centre, np.linalg.svd(m0 - centre, full_matrices=False)[0][:, :2]))
+    points = [[[basis.T @ (means(x) - centre) for x in xs] for xs, (centre, basis) in zip(frame, bases)]
+              for frame in frames]
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.8), layout="constrained")
+    for p, ax in enumerate(axes):
+        allp = np.concatenate([np.concatenate(f[p], axis=1) for f in points], axis=1)
+        pad = 0.1 * (allp.max(axis=1) - allp.min(axis=1))
+        ax.set(xlim=(allp[0].min() - pad[0], allp[0].max() + pad[0]), ylim=(allp[1].min() - pad[1], allp[1].max() + pad[1]),
+               xlabel="PC 1 of network 0 (last epoch)", ylabel="PC 2", title=panels[p])
+    scatters = [[ax.scatter([], [], c=[], cmap="tab10", vmin=0, vmax=max(9, classes.max()), s=40,
+                            marker="os^Dv*Xph"[i % 9], edgecolors="k", linewidths=0.3)
+                 for i in range(len(frames[0][p]))] for p, ax in enumerate(axes)]
+
+    def draw(t):
+        for p in range(2):
+            for sc, pts in zip(scatters[p], points[t][p]):
+                sc.set_offsets(pts.T)
+                sc.set_array(classes)
+        fig.suptitle(f"{title} epoch {epochs[t]}")
+        return [sc for row in scatters for sc in row]
+
+    anim = FuncAnimation(fig, draw, frames=len(frames), blit=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "animation.gif")
+        anim.save(path, writer=PillowWriter(fps=1))
+        plt.close(fig)
+        with open(path, "rb") as f:
+            return f.read()
