@@ -75,6 +75,16 @@ def plot_layer_curves(x, curves, ax=None, xlabel="epoch", ylabel=None, title=Non
     return ax
 
 
+def _class_means(x, labels, classes):
+    return np.stack([x[:, labels == c].mean(axis=1) for c in classes], axis=1)
+
+
+def _pc_projection(means):
+    """Centre and top-two principal axes of a set of class means: ``p = basis.T @ (m - centre)``."""
+    centre = means.mean(axis=1, keepdims=True)
+    return centre, np.linalg.svd(means - centre, full_matrices=False)[0][:, :2]
+
+
 def plot_class_means(spaces, labels, basis_from=0, title=None):
     """Fig. 1A: each network's class means, projected on the top two PCs of one network's.
 
@@ -85,9 +95,8 @@ def plot_class_means(spaces, labels, basis_from=0, title=None):
     labels = np.asarray(labels)
     classes = np.unique(labels)
     for ax, (panel, xs) in zip(np.atleast_1d(axes), spaces.items()):
-        means = [np.stack([x[:, labels == c].mean(axis=1) for c in classes], axis=1) for x in xs]
-        centre = means[basis_from].mean(axis=1, keepdims=True)
-        basis = np.linalg.svd(means[basis_from] - centre, full_matrices=False)[0][:, :2]
+        means = [_class_means(x, labels, classes) for x in xs]
+        centre, basis = _pc_projection(means[basis_from])
         for i, m in enumerate(means):
             p = basis.T @ (m - centre)
             ax.scatter(p[0], p[1], c=classes, cmap="tab10", vmin=0, vmax=max(9, classes.max()),
@@ -138,17 +147,10 @@ def animate_class_means(frames, labels, epochs, title=""):
     labels = np.asarray(labels)
     classes = np.unique(labels)
 
-    def means(x):
-        return np.stack([x[:, labels == c].mean(axis=1) for c in classes], axis=1)
-
     panels = ("native spaces", "shared space (SRM)")
-    bases = []
-    for xs in frames[-1]:
-        m0 = means(xs[0])
-        centre = m0.mean(axis=1, keepdims=True)
-        bases.append((centre, np.linalg.svd(m0 - centre, full_matrices=False)[0][:, :2]))
-    points = [[[basis.T @ (means(x) - centre) for x in xs] for xs, (centre, basis) in zip(frame, bases)]
-              for frame in frames]
+    bases = [_pc_projection(_class_means(xs[0], labels, classes)) for xs in frames[-1]]
+    points = [[[basis.T @ (_class_means(x, labels, classes) - centre) for x in xs]
+               for xs, (centre, basis) in zip(frame, bases)] for frame in frames]
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.8), layout="constrained")
     for p, ax in enumerate(axes):
         allp = np.concatenate([np.concatenate(f[p], axis=1) for f in points], axis=1)
