@@ -1,5 +1,4 @@
 """End to end on tiny data: profile -> train -> record -> analyse, and resume."""
-import json
 
 import numpy as np
 import pytest
