@@ -96,7 +96,7 @@ def train_network(config, x_train, y_train, seed, net_dir, device=None, progress
         opt.load_state_dict(state["optimizer"])
         plateau.load_state_dict(state["plateau"])
         torch.set_rng_state(state["rng"])
-        history, start = json.loads((net_dir / "history.json").read_text()), state["epoch"] + 1
+        history, start = json.loads(state["history"]), state["epoch"] + 1
     elif 0 in config.logged_epochs:
         _save(model.state_dict(), net_dir / "epoch_000.pt")
     for epoch in range(start, config.epochs + 1):
@@ -106,9 +106,10 @@ def train_network(config, x_train, y_train, seed, net_dir, device=None, progress
         history.append(row)
         if epoch in config.logged_epochs:
             _save(model.state_dict(), net_dir / f"epoch_{epoch:03d}.pt")
-        (net_dir / "history.json").write_text(json.dumps(history))
         _save({"model": model.state_dict(), "optimizer": opt.state_dict(), "plateau": plateau.state_dict(),
-               "rng": torch.get_rng_state(), "epoch": epoch, "config": json.dumps(asdict(config))}, state_path)
+               "rng": torch.get_rng_state(), "epoch": epoch, "history": json.dumps(history),
+               "config": json.dumps(asdict(config))}, state_path)
+        (net_dir / "history.json").write_text(json.dumps(history))  # a readable copy of the state's
         if progress:
             progress(epoch, row)
     return model.eval()
