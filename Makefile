@@ -32,8 +32,10 @@ book: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
 
+# Speed and memory against baselines run in the same process (minutes; not part of the tests).
 benchmark: $(STAMP)
 	$(PY) benchmarks/bench_srm.py
+	$(PY) benchmarks/bench_srm_wide.py
 
 clean:
 	rm -rf _build
