@@ -12,7 +12,7 @@ import numpy as np
 
 from .record import MANIFEST, load_activations
 from .rsm import compare_rsms, inter_rsm, rsm, within_rsm
-from .srm import SRM, variance_explained
+from .srm import SRM, procrustes, variance_explained
 
 
 def read_run(run):
@@ -49,7 +49,7 @@ def align_layer(fit, test, n_iter=10):
 
 
 def layer_summary(fit, test, similarity="pearson"):
-    """Per-layer numbers of the paper's Fig. 3, plus the RSMs of Fig. 1B."""
+    """Per-layer numbers of the paper's Fig. 3, the RSMs of Fig. 1B and the test data behind Fig. 1A."""
     model, shared = align_layer(fit, test)
     return {
         "variance_explained": variance_explained(model, test),
@@ -58,6 +58,7 @@ def layer_summary(fit, test, similarity="pearson"):
         "i_rsm_shared": inter_rsm(shared, similarity),
         "i_rsm_native": inter_rsm(test, similarity),
         "pairwise_w_rsm_r": per_network_mean_pairwise(test, similarity),
+        "native": test,
         "shared": shared,
     }
 
@@ -71,19 +72,14 @@ def per_network_mean_pairwise(test, similarity="pearson"):
     return (r.sum(axis=1) - 1) / (len(rsms) - 1)
 
 
-def shared_trajectory(run, layer):
-    """Per logged epoch, the test responses in the native spaces and in the shared space.
+def rotate_to_last_frame(summaries):
+    """Native and shared test responses over training, comparable from frame to frame.
 
-    Each epoch has its own SRM fit, hence its own arbitrary rotation of the shared space; each
-    is rotated onto the last epoch's (Procrustes on the networks' mean response) so that the
-    frames of an animation are comparable.  Returns a list of ``(native, shared)`` pairs.
+    ``summaries`` are :func:`layer_summary` results of one layer at successive epochs.  Each
+    epoch has its own SRM fit, hence its own arbitrary rotation of the shared space; each is
+    rotated onto the last epoch's (Procrustes on the networks' mean response), so that the
+    frames of an animation show real movement.  Returns a list of ``(native, shared)`` pairs.
     """
-    from .srm import procrustes
-
-    frames = []
-    for epoch in run["epochs"]:
-        fit, test = load_layer(run, layer, epoch)
-        frames.append((test, align_layer(fit, test)[1]))
-    target = np.mean(frames[-1][1], axis=0)
-    return [(native, [procrustes(target @ np.mean(shared, axis=0).T) @ z for z in shared])
-            for native, shared in frames]
+    target = np.mean(summaries[-1]["shared"], axis=0)
+    return [(s["native"], [procrustes(target @ np.mean(s["shared"], axis=0).T) @ z for z in s["shared"]])
+            for s in summaries]

@@ -135,7 +135,7 @@ def plot_shared_fraction(summaries, layers, reference=None, reference_label="pap
 def animate_class_means(frames, labels, epochs, title=""):
     """The demo page's animation: class means of every network over training, native vs shared.
 
-    ``frames`` is :func:`nnsrm_utils.analysis.shared_trajectory` output.  Every frame uses the
+    ``frames`` is :func:`nnsrm_utils.analysis.rotate_to_last_frame` output.  Every frame uses the
     projection of the last one (top two PCs of network 0's class means), so movement is real.
     Returns the GIF as bytes.
     """
