@@ -102,23 +102,30 @@ def network_copies(n_units, n_copies=10, transform="orthogonal", random_state=No
     return [TRANSFORMS[transform](n_units, s) for s in seeds]
 
 
-def copy_rsms(h_align, h_test, qs, n_features=50, similarity="pearson", centre=False, srm_seed=0):
-    """The three RSMs of the simulation on the test split.
+def align_copies(h_align, h_test, qs, n_features=50, srm_seed=0):
+    """Make the copies, fit SRM on the alignment split and map the test split into the shared space.
 
-    ``within``: wRSM of the copies in their native spaces.  ``shared``: iRSM
-    after SRM (fitted on the alignment split).  ``native``: iRSM without
-    alignment.  ``centre=True`` subtracts each copy's unit means (from the
-    alignment split) before the native RSMs, matching the centring SRM applies.
+    Returns a dict with the copies' test responses in their native spaces (``native``), the
+    same centred with SRM's unit means (``centred``) and in the shared space (``shared``).
     """
-    align = [q @ h_align for q in qs]
     test = [q @ h_test for q in qs]
-    srm = SRM(n_features=n_features, n_iter=10, random_state=srm_seed).fit(align)
-    if centre:
-        test = [x - mu[:, None] for x, mu in zip(test, srm.mu_)]
+    srm = SRM(n_features=n_features, n_iter=10, random_state=srm_seed).fit([q @ h_align for q in qs])
+    return {"native": test, "centred": [x - mu[:, None] for x, mu in zip(test, srm.mu_)],
+            "shared": srm.transform(test)}
+
+
+def copy_rsms(aligned, similarity="pearson", centre=False):
+    """The three RSMs of the simulation on the test split, from :func:`align_copies`.
+
+    ``within``: wRSM of the copies in their native spaces.  ``shared``: iRSM after SRM.
+    ``native``: iRSM without alignment.  ``centre=True`` computes the native RSMs from
+    activity centred with the SRM unit means, matching the centring of the shared space.
+    """
+    native = aligned["centred" if centre else "native"]
     return {
-        "within": within_rsm(test, similarity),
-        "shared": inter_rsm(srm.transform([q @ h_test for q in qs]), similarity),
-        "native": inter_rsm(test, similarity),
+        "within": within_rsm(native, similarity),
+        "shared": inter_rsm(aligned["shared"], similarity),
+        "native": inter_rsm(native, similarity),
     }
 
 
@@ -142,8 +149,9 @@ def simulation_run(seed, n_copies=10, n_features=50, transform_kinds=("orthogona
     scores = {}
     for kind in transform_kinds:
         qs = network_copies(data["h_test"].shape[0], n_copies, kind, random_state=(seed, 1))
+        aligned = align_copies(data["h_align"], data["h_test"], qs, n_features)
         for name, setting in ANALYSES.items():
-            rsms = copy_rsms(data["h_align"], data["h_test"], qs, n_features, setting["similarity"], setting["centre"])
+            rsms = copy_rsms(aligned, setting["similarity"], setting["centre"])
             for space in ("shared", "native"):
                 for method in ("pearson", "kendall"):
                     scores[kind, name, space, method] = compare_rsms(rsms[space], rsms["within"], method, setting["part"])
