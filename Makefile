@@ -36,6 +36,7 @@ test: $(STAMP)
 benchmark: $(STAMP)
 	$(PY) benchmarks/bench_srm.py
 	$(PY) benchmarks/bench_srm_wide.py
+	$(PY) benchmarks/bench_cca.py
 
 clean:
 	rm -rf _build

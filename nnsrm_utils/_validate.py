@@ -16,8 +16,11 @@ def as_float(x):
     return x.astype(np.float64)
 
 
-def check_activations(X, name="X", min_examples=2):
-    """Validate one ``(n_units, n_examples)`` activation matrix and return it as floats."""
+def check_activations(X, name="X", min_examples=2, check_finite=True):
+    """Validate one ``(n_units, n_examples)`` activation matrix and return it as floats.
+
+    ``check_finite=False`` leaves the NaN/inf check to a caller that gets it for free.
+    """
     X = as_float(X)
     if X.ndim != 2:
         raise ValueError(
@@ -30,7 +33,7 @@ def check_activations(X, name="X", min_examples=2):
             f"{name} has {X.shape[1]} example(s); at least {min_examples} are needed "
             "(layout is (n_units, n_examples): did you pass the transpose?)"
         )
-    if not np.all(np.isfinite(X)):
+    if check_finite and not np.all(np.isfinite(X)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return X
 

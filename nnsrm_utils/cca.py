@@ -1,0 +1,242 @@
+r"""CCA, SVCCA, projection-weighted CCA and CKA: the measures SRM is compared with.
+
+Same layout as the rest of the package: ``X`` is ``(p1, n)``, ``Y`` is ``(p2, n)``, units
+by examples, the same ``n`` examples in the same order.  Everything is computed from the
+centred covariances ``C_xx, C_yy, C_xy`` (accumulated in float64 over blocks of examples),
+so 10,000+ examples never need an ``n x n`` matrix; only the RBF kernel of :func:`cka`
+does, by definition.
+
+Canonical correlations are the singular values of ``W_x^T C_xy W_y``, where ``W_x`` whitens
+``X`` on the directions in which it actually varies (eigenvalues of ``C_xx`` above ``tol``
+times the largest).  Dead units and layers whose units span fewer dimensions than they
+have units therefore give exactly their rank's worth of correlations and zeros for the
+rest, where google/svcca's ``get_cca_similarity`` inverts the square root of a singular
+matrix and returns NaN or fails to converge.
+
+Choices made on purpose, differing from google/svcca's ``compute_pwcca``:
+
+* PWCCA follows Morcos, Raghu & Bengio (2018): the weights come from the canonical
+  variates ``h_i = a_i^T X`` of the *first* argument, ``alpha_i = sum_j |<h_i, z_j>|`` over
+  its neurons ``z_j``.  The reference projects the unwhitened activity on the singular
+  vectors (``u_i^T X``), which equals the paper only when ``X`` is already whitened, and
+  its second branch indexes the first layer with the second layer's neuron mask, an
+  ``IndexError`` when the first layer has more neurons.
+* PWCCA is asymmetric: ``pwcca(X, Y) != pwcca(Y, X)`` in general.
+"""
+import warnings
+
+import numpy as np
+from scipy.linalg import lapack
+
+from ._validate import check_activations
+
+_BLOCK = 16384  # examples per block when accumulating covariances
+
+
+def _check_pair(X, Y):
+    # finiteness is checked on the means in covariances(): one pass over the data fewer
+    X = check_activations(X, "X", min_examples=3, check_finite=False)
+    Y = check_activations(Y, "Y", min_examples=3, check_finite=False)
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(
+            f"X and Y must hold the same examples: X has {X.shape[1]}, Y has {Y.shape[1]} "
+            "(layout is (n_units, n_examples))"
+        )
+    return X, Y
+
+
+def _finite_mean(X, name):
+    mean = X.mean(axis=1, dtype=np.float64)[:, None]
+    if not np.all(np.isfinite(mean)):  # any NaN or infinity in a row makes its mean non-finite
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return mean
+
+
+def covariances(X, Y):
+    """Centred ``(C_xx, C_yy, C_xy)`` in float64, accumulated over blocks of examples."""
+    n, p = X.shape[1], len(X)
+    mx, my = _finite_mean(X, "X"), _finite_mean(Y, "Y")
+    c = 0.0
+    for start in range(0, n, _BLOCK):
+        block = slice(start, start + _BLOCK)
+        z = np.empty((p + len(Y), len(range(n)[block])))
+        np.subtract(X[:, block], mx, out=z[:p])
+        np.subtract(Y[:, block], my, out=z[p:])
+        c = c + z @ z.T  # one symmetric product for all three blocks
+    c /= n - 1
+    return c[:p, :p], c[p:, p:], c[:p, p:]
+
+
+def _whitener(c, tol, name):
+    """``W`` with ``W^T C W = I`` on the directions in which ``C`` has variance.
+
+    Well-conditioned ``C`` (the usual case): the inverse Cholesky factor, 5x faster than an
+    eigendecomposition.  Otherwise the eigen-directions with eigenvalues above ``tol`` times
+    the largest.  Both give the same correlations whenever no direction would be dropped:
+    Cholesky is used only when LAPACK's estimate of the reciprocal 1-norm condition number
+    exceeds ``10 p tol``, and ``cond_2 <= p cond_1``.
+    """
+    if np.max(np.diag(c)) <= 0:
+        raise ValueError(f"{name} does not vary across examples; CCA is undefined")
+    low, info = lapack.dpotrf(c, lower=1, clean=1)
+    if info == 0 and lapack.dpocon(low.T, np.abs(c).sum(axis=0).max())[0] > 10 * len(c) * tol:
+        return lapack.dtrtri(low, lower=1)[0].T
+    lam, v = np.linalg.eigh(c)
+    keep = lam > tol * lam[-1]
+    return v[:, keep] / np.sqrt(lam[keep])
+
+
+def _canonical(cxx, cyy, cxy, tol, weights=True):
+    """Canonical correlations (descending) and, if ``weights``, the weights ``a`` of X's variates."""
+    wx, wy = _whitener(cxx, tol, "X"), _whitener(cyy, tol, "Y")
+    m = wx.T @ cxy @ wy
+    if not weights:  # squared correlations are eigenvalues of the smaller Gram matrix of m
+        lam = np.linalg.eigvalsh(m.T @ m if m.shape[1] <= m.shape[0] else m @ m.T)[::-1]
+        return np.sqrt(np.clip(lam, 0.0, 1.0))
+    u, rho, _ = np.linalg.svd(m, full_matrices=False)
+    return np.clip(rho, 0.0, 1.0), wx @ u
+
+
+def _warn_if_degenerate(p, n):
+    if p >= n - 1:
+        warnings.warn(
+            f"CCA on {p} dimensions (both sides together) from {n} examples: with that few examples "
+            "canonical correlations are 1 by construction; use many more examples than units",
+            RuntimeWarning, stacklevel=3,
+        )
+
+
+def cca(X, Y, tol=1e-10):
+    """Canonical correlations of ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)``, descending, in [0, 1].
+
+    Returns ``min(p1, p2)`` values: one per pair of canonical variates, zeros beyond the
+    number of dimensions the two layers actually span (``tol``: eigenvalues of a
+    covariance below ``tol`` times its largest count as no variance).  Invariant to any
+    invertible linear map and translation of either layer.  Warns when ``p1 + p2 >= n - 1``.
+    Squared correlations are accurate to machine precision, so a correlation near 0 to
+    about 1e-8 (:func:`pwcca` takes the slower SVD route and is exact to ~1e-15).
+    """
+    X, Y = _check_pair(X, Y)
+    _warn_if_degenerate(len(X) + len(Y), X.shape[1])
+    rho = _canonical(*covariances(X, Y), tol, weights=False)
+    return np.pad(rho, (0, min(len(X), len(Y)) - len(rho)))
+
+
+def _keep_variance(c, keep, name):
+    """Eigenvectors of ``C`` (descending variance) that SVCCA keeps, and their variances."""
+    lam, v = np.linalg.eigh(c)
+    lam, v = np.clip(lam[::-1], 0, None), v[:, ::-1]
+    if isinstance(keep, (int, np.integer)) and not isinstance(keep, bool):
+        if not 1 <= keep <= len(lam):
+            raise ValueError(f"keep={keep} directions requested but {name} has {len(lam)} units")
+        d = int(keep)
+    elif 0 < keep <= 1:
+        d = int(np.searchsorted(np.cumsum(lam) / lam.sum(), keep - 1e-12) + 1)
+    else:
+        raise ValueError(f"keep must be a fraction of variance in (0, 1] or a number of directions; got {keep!r}")
+    return v[:, :d], lam[:d]
+
+
+def svcca(X, Y, keep=0.99, tol=1e-10):
+    """SVCCA (Raghu et al. 2017): the mean canonical correlation after an SVD step.
+
+    The SVD step keeps the top singular directions of each centred layer: by default as
+    many as explain 99% of its variance (from squared singular values); an integer
+    ``keep`` keeps that many.  Returns the mean over ``min(d1, d2)`` correlations.
+    """
+    X, Y = _check_pair(X, Y)
+    cxx, cyy, cxy = covariances(X, Y)
+    (vx, lx), (vy, ly) = _keep_variance(cxx, keep, "X"), _keep_variance(cyy, keep, "Y")
+    _warn_if_degenerate(len(lx) + len(ly), X.shape[1])
+    rho = _canonical(np.diag(lx), np.diag(ly), vx.T @ cxy @ vy, tol, weights=False)
+    return float(rho.sum() / min(len(lx), len(ly)))
+
+
+def pwcca(X, Y, tol=1e-10, return_weights=False):
+    """Projection-weighted CCA similarity of ``Y`` to ``X`` (Morcos et al. 2018); asymmetric.
+
+    ``sum_i alpha_i rho_i`` with ``alpha_i`` proportional to ``sum_j |<h_i, z_j>|``: how much
+    of ``X``'s neurons ``z_j`` the canonical variate ``h_i`` of ``X`` accounts for.  The
+    distance of the paper is ``1 - pwcca(X, Y)``.  With ``return_weights`` also returns
+    ``(alpha, rho)``.
+    """
+    X, Y = _check_pair(X, Y)
+    _warn_if_degenerate(len(X) + len(Y), X.shape[1])
+    cxx, cyy, cxy = covariances(X, Y)
+    rho, a = _canonical(cxx, cyy, cxy, tol)
+    alpha = np.abs(a.T @ cxx).sum(axis=1)  # <h_i, z_j> = (n - 1) (a_i^T C_xx)_j
+    alpha /= alpha.sum()
+    similarity = float(alpha @ rho)
+    return (similarity, alpha, rho) if return_weights else similarity
+
+
+def gram_linear(X):
+    """Linear kernel between examples, ``X^T X`` (``n x n``)."""
+    return X.T @ X
+
+
+def gram_rbf(X, sigma=0.8):
+    """RBF kernel between examples, bandwidth ``sigma`` times the median distance between
+    distinct examples (Kornblith et al. 2019 use a fraction of the median distance)."""
+    sq = np.sum(X * X, axis=0)
+    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * (X.T @ X), 0)
+    median = np.median(d2[np.triu_indices_from(d2, 1)])
+    return np.exp(-d2 / (2 * sigma**2 * median))
+
+
+def _hsic(K, L, debiased):
+    """HSIC of two kernel matrices, up to a factor common to numerator and denominator of CKA."""
+    n = len(K)
+    if not debiased:
+        h = np.eye(n) - 1.0 / n
+        return np.sum((h @ K @ h) * L)
+    K, L = K - np.diag(np.diag(K)), L - np.diag(np.diag(L))
+    k1, l1 = K.sum(axis=0), L.sum(axis=0)
+    return np.sum(K * L) + k1.sum() * l1.sum() / ((n - 1) * (n - 2)) - 2 * (k1 @ l1) / (n - 2)
+
+
+def gram_cka(K, L, debiased=False):
+    """CKA from two ``n x n`` kernel matrices (biased HSIC, or Song et al.'s unbiased HSIC)."""
+    K, L = np.asarray(K, dtype=np.float64), np.asarray(L, dtype=np.float64)
+    if K.shape != L.shape or K.ndim != 2 or K.shape[0] != K.shape[1]:
+        raise ValueError(f"kernel matrices must be square and of equal shape; got {K.shape} and {L.shape}")
+    if debiased and len(K) < 4:
+        raise ValueError("the debiased HSIC estimator needs at least 4 examples")
+    return float(_hsic(K, L, debiased) / np.sqrt(_hsic(K, K, debiased) * _hsic(L, L, debiased)))
+
+
+def _linear_hsic(cxy_sq, dx, dy, n, debiased):
+    """Linear-kernel HSIC from ``||Y_c X_c^T||_F^2`` and the squared norms of the centred
+    examples, without an ``n x n`` matrix (for centred data ``K 1 = 0``, so the debiased
+    estimator's row sums reduce to minus the diagonal)."""
+    if not debiased:
+        return cxy_sq
+    diag = dx @ dy
+    return cxy_sq - diag + dx.sum() * dy.sum() / ((n - 1) * (n - 2)) - 2 * diag / (n - 2)
+
+
+def cka(X, Y, kernel="linear", debiased=False, sigma=0.8):
+    """Centred kernel alignment (Kornblith et al. 2019) of ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)``.
+
+    ``kernel="linear"``: ``||Y_c X_c^T||_F^2 / (||X_c X_c^T||_F ||Y_c Y_c^T||_F)``, computed in
+    feature space (no ``n x n`` matrix).  ``kernel="rbf"``: Gaussian kernels with bandwidth
+    ``sigma`` times the median distance (needs ``n x n`` memory).  ``debiased`` uses the
+    unbiased HSIC estimator (Song et al. 2012), better with few examples.  Invariant to
+    orthogonal maps, isotropic scaling and translation; not to general invertible maps.
+    """
+    X, Y = _check_pair(X, Y)
+    n = X.shape[1]
+    if debiased and n < 4:
+        raise ValueError("the debiased HSIC estimator needs at least 4 examples")
+    Xc, Yc = X - _finite_mean(X, "X"), Y - _finite_mean(Y, "Y")
+    if kernel == "rbf":
+        return gram_cka(gram_rbf(Xc, sigma), gram_rbf(Yc, sigma), debiased)
+    if kernel != "linear":
+        raise ValueError(f"kernel must be 'linear' or 'rbf'; got {kernel!r}")
+    cxx, cyy, cxy = covariances(X, Y)
+    dx, dy = np.sum(Xc * Xc, axis=0), np.sum(Yc * Yc, axis=0)
+    s = (n - 1) ** 2  # the covariances are the products divided by n - 1
+    xy = _linear_hsic(s * np.sum(cxy**2), dx, dy, n, debiased)
+    xx = _linear_hsic(s * np.sum(cxx**2), dx, dx, n, debiased)
+    yy = _linear_hsic(s * np.sum(cyy**2), dy, dy, n, debiased)
+    return float(xy / np.sqrt(xx * yy))
