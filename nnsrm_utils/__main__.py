@@ -15,11 +15,12 @@ def main(argv=None):
     run.add_argument("--runs", default=None, help="runs folder (default: $NNSRM_RUNS or ~/.cache/nnsrm/runs)")
     run.add_argument("--data", default=None, help="data folder (default: $NNSRM_DATA or ~/.cache/nnsrm/data)")
     run.add_argument("--device", default=None, help="e.g. cuda or cpu (default: cuda when available)")
+    run.add_argument("--variant", default=None, help="one of the profile's variants, e.g. random-labels (ConvNet)")
     args = parser.parse_args(argv)
     from .experiment import run_experiment
 
     path = run_experiment(args.architecture, args.profile, args.dataset, args.runs, args.data, args.device,
-                          progress=True)
+                          progress=True, variant=args.variant)
     print(path)
 
 

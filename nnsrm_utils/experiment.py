@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data
-from .profiles import get_profile
+from .profiles import Variant, get_profile
 from .record import MANIFEST, record_activations, versions
 
 RUNS_ENV = "NNSRM_RUNS"
@@ -26,29 +26,38 @@ def runs_root(root=None):
     return Path(root or os.environ.get(RUNS_ENV) or data.cache_home() / "runs").expanduser()
 
 
-def run_path(architecture, profile, dataset, root=None):
-    return runs_root(root) / f"{architecture}-{dataset}-{profile}"
+def run_path(architecture, profile, dataset, root=None, variant=None):
+    return runs_root(root) / "-".join([architecture, dataset, profile] + ([variant] if variant else []))
 
 
-def run_experiment(architecture, profile=None, dataset=None, root=None, data_root=None, device=None, progress=False):
-    """Train the profile's networks, recording activations at every logged epoch; returns the run folder."""
+def run_experiment(architecture, profile=None, dataset=None, root=None, data_root=None, device=None, progress=False,
+                   variant=None):
+    """Train the profile's networks, recording activations at every logged epoch; returns the run folder.
+
+    ``variant`` names one of the profile's :class:`~nnsrm_utils.profiles.Variant` (wider or
+    narrower networks, random labels), trained into a run folder of its own.
+    """
     from .train import load_weights, train_network
 
     profile = get_profile(profile)
     dataset = dataset or profile.dataset
     images = data.load_images(dataset, root=data_root)
-    config = profile.train_config(architecture, len(images.classes))
-    run = run_path(architecture, profile.name, dataset, root)
+    config = profile.train_config(architecture, len(images.classes), variant)
+    v = profile.variant(variant) if variant else Variant()
+    run = run_path(architecture, profile.name, dataset, root, variant)
     run.mkdir(parents=True, exist_ok=True)
 
-    train_idx = data.stratified_subset(images.y_train, profile.train_subset)
+    train_idx = data.stratified_subset(images.y_train, v.train_subset or profile.train_subset)
     x_train, y_train = data.preprocess(images, images.x_train[train_idx]), images.y_train[train_idx]
+    if v.random_labels:  # one fixed permutation for every network: the same task, only memorisable
+        y_train = np.random.default_rng(profile.seed).permutation(y_train)
     fit, test = data.analysis_split(images.y_test, profile.n_fit, profile.n_test)
     analysis_idx = np.concatenate([fit, test])
     x_analysis = data.preprocess(images, images.x_test[analysis_idx])
     seeds = [profile.seed + i for i in range(profile.n_networks)]
     manifest = {
         "architecture": architecture, "profile": profile.name, "dataset": dataset, "dataset_label": images.label,
+        "variant": variant, "variant_config": asdict(v),
         "classes": list(images.classes), "seeds": seeds, "train_images": len(train_idx),
         "train_config": asdict(config), "max_units": profile.max_units,
         "n_fit": profile.n_fit, "n_test": profile.n_test, "analysis_indices": analysis_idx.tolist(),
@@ -83,7 +92,8 @@ def _check_same_run(run, manifest):
     if not path.exists():
         return
     old = json.loads(path.read_text())
-    keys = ("architecture", "profile", "dataset", "seeds", "train_config", "max_units", "analysis_indices")
+    keys = ("architecture", "profile", "dataset", "seeds", "train_config", "max_units", "analysis_indices",
+            "variant_config")
     changed = [k for k in keys if old.get(k) != json.loads(json.dumps(manifest[k]))]
     if changed:
         raise ValueError(f"{run} holds a run with different {changed}; delete it or choose another root")

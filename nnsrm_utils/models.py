@@ -16,18 +16,20 @@ class ConvNet(nn.Module):
     ReLU-maxpool-dropout .25, dense512-ReLU-dropout .5, dense(C).  Keras' default
     initialisation (Glorot uniform weights, zero biases).  Analysed, as in the paper:
     ``pool1`` (15x15x32 = 7,200 units), ``pool2`` (6x6x64 = 2,304), ``dense`` (the 512 units
-    before their ReLU) and ``logits`` (before the softmax).
+    before their ReLU) and ``logits`` (before the softmax).  ``width`` scales every layer's
+    channels and units (Morcos et al. 2018 compare networks of different widths).
     """
 
-    def __init__(self, n_classes=10):
+    def __init__(self, n_classes=10, width=1.0):
         super().__init__()
-        self.block1 = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU())
+        c1, c2, d = (max(1, round(width * c)) for c in (32, 64, 512))
+        self.block1 = nn.Sequential(nn.Conv2d(3, c1, 3, padding=1), nn.ReLU(), nn.Conv2d(c1, c1, 3), nn.ReLU())
         self.pool1 = nn.MaxPool2d(2)
-        self.block2 = nn.Sequential(nn.Dropout(0.25), nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
-                                    nn.Conv2d(64, 64, 3), nn.ReLU())
+        self.block2 = nn.Sequential(nn.Dropout(0.25), nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(),
+                                    nn.Conv2d(c2, c2, 3), nn.ReLU())
         self.pool2 = nn.MaxPool2d(2)
-        self.dense = nn.Sequential(nn.Dropout(0.25), nn.Flatten(), nn.Linear(6 * 6 * 64, 512))
-        self.logits = nn.Sequential(nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, n_classes))
+        self.dense = nn.Sequential(nn.Dropout(0.25), nn.Flatten(), nn.Linear(6 * 6 * c2, d))
+        self.logits = nn.Sequential(nn.ReLU(), nn.Dropout(0.5), nn.Linear(d, n_classes))
         for m in self.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 nn.init.xavier_uniform_(m.weight)

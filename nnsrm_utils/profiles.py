@@ -12,13 +12,31 @@ Chosen by a notebook's parameters cell or the ``NNSRM_PROFILE`` environment vari
 """
 import math
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from .train import TrainConfig
 
 PROFILE_ENV = "NNSRM_PROFILE"
 CONVNET_EPOCHS = (0, 1, 2, 4, 6, 9, 14, 21, 32, 50)
 RESNET_EPOCHS = (0, 1, 2, 3, 5, 8, 13, 22, 36, 60, 100)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Networks that depart from a profile's on purpose, for the comparisons of Morcos et al. (2018).
+
+    ``width`` scales the ConvNet's layers; ``random_labels`` trains on one fixed random
+    permutation of the training labels (networks that can only memorise); ``train_subset``,
+    ``epochs`` and ``lr`` replace the profile's when set (memorising takes more epochs on fewer
+    images).  A variant's run logs only its first and last epoch unless it keeps the profile's
+    schedule.
+    """
+
+    width: float = 1.0
+    random_labels: bool = False
+    train_subset: int | None = None
+    epochs: int | None = None
+    lr: float | None = None
 
 
 @dataclass(frozen=True)
@@ -33,12 +51,26 @@ class Profile:
     convnet: TrainConfig
     resnet18: TrainConfig
     seed: int = 0             # network i is trained with seed + i
+    variants: dict = field(default_factory=dict)  # name -> Variant (ConvNet only)
 
-    def train_config(self, architecture, n_classes):
+    def train_config(self, architecture, n_classes, variant=None):
         config = getattr(self, architecture, None)
         if config is None:
             raise ValueError(f"architecture must be 'convnet' or 'resnet18'; got {architecture!r}")
-        return replace(config, n_classes=n_classes)
+        config = replace(config, n_classes=n_classes)
+        if variant is None:
+            return config
+        v = self.variant(variant)
+        if architecture != "convnet":
+            raise ValueError("variants are defined for the ConvNet only")
+        if v.epochs is not None:
+            config = replace(config, epochs=v.epochs, logged_epochs=(0, v.epochs))
+        return replace(config, lr=v.lr or config.lr, model_kwargs={**config.model_kwargs, "width": v.width})
+
+    def variant(self, name):
+        if name not in self.variants:
+            raise ValueError(f"profile {self.name!r} has no variant {name!r}; choose one of {tuple(self.variants)}")
+        return self.variants[name]
 
 
 _CONVNET = TrainConfig("convnet", epochs=50, logged_epochs=CONVNET_EPOCHS, batch_size=32, optimizer="rmsprop",
@@ -54,12 +86,19 @@ PROFILES = {
         convnet=replace(_CONVNET, epochs=3, logged_epochs=(0, 1, 2, 3), batch_size=64, lr=5e-4),
         resnet18=replace(_RESNET, model_kwargs={"width": 16, "stem": "imagenet"}, epochs=3,
                          logged_epochs=(0, 1, 2, 3), batch_size=64, augment=False),
+        # 1,000 images and 30 epochs: long enough for the ConvNet to memorise random labels
+        variants={"width-0.25": Variant(width=0.25), "width-0.5": Variant(width=0.5),
+                  "true-labels": Variant(train_subset=1000, epochs=30, lr=1e-3),
+                  "random-labels": Variant(random_labels=True, train_subset=1000, epochs=30, lr=1e-3)},
     ),
     "colab": Profile(
         "colab", "cifar10", n_networks=10, train_subset=None, n_fit=8000, n_test=2000, max_units=1000,
         convnet=replace(_CONVNET, epochs=15, logged_epochs=(0, 1, 2, 4, 6, 9, 12, 15), batch_size=64, lr=3e-4),
         resnet18=replace(_RESNET, model_kwargs={"width": 32, "stem": "imagenet"}, epochs=12,
                          logged_epochs=(0, 1, 2, 3, 5, 8, 12), batch_size=128),
+        variants={"width-0.25": Variant(width=0.25), "width-0.5": Variant(width=0.5), "width-2": Variant(width=2.0),
+                  "true-labels": Variant(train_subset=10000, epochs=60, lr=5e-4),
+                  "random-labels": Variant(random_labels=True, train_subset=10000, epochs=60, lr=5e-4)},
     ),
     "paper": Profile(
         "paper", "cifar10", n_networks=10, train_subset=None, n_fit=8000, n_test=2000, max_units=1000,

@@ -3,13 +3,14 @@
 import numpy as np
 import pytest
 
-from nnsrm_utils import analysis, experiment
-from nnsrm_utils.profiles import PROFILES, Profile, get_profile
+from nnsrm_utils import analysis, data, experiment
+from nnsrm_utils.profiles import PROFILES, Profile, Variant, get_profile
 from nnsrm_utils.train import TrainConfig
 
 TINY = Profile("tiny", "cifar10-jpeg", n_networks=2, train_subset=None, n_fit=12, n_test=8, max_units=20,
                convnet=TrainConfig("convnet", epochs=1, logged_epochs=(0, 1), batch_size=16),
-               resnet18=TrainConfig("resnet18", model_kwargs={"width": 4}, epochs=1, logged_epochs=(0, 1)))
+               resnet18=TrainConfig("resnet18", model_kwargs={"width": 4}, epochs=1, logged_epochs=(0, 1)),
+               variants={"narrow": Variant(width=0.25), "random": Variant(random_labels=True, train_subset=20, epochs=2)})
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +91,35 @@ def test_cli_help(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     assert "--profile" in capsys.readouterr().out
+
+
+def test_variants_get_their_own_runs(tiny_run, tiny_jpeg, monkeypatch):
+    _, runs = tiny_run
+    seen = {}
+
+    def spy(config, x, y, seed, net_dir, *args, **kwargs):
+        seen.setdefault(net_dir.parent.name, (config, np.asarray(y)))
+        return real(config, x, y, seed, net_dir, *args, **kwargs)
+
+    from nnsrm_utils import train
+    real = train.train_network
+    monkeypatch.setattr(train, "train_network", spy)
+    narrow = experiment.run_experiment("convnet", TINY, root=runs, data_root=tiny_jpeg, variant="narrow")
+    random = experiment.run_experiment("convnet", TINY, root=runs, data_root=tiny_jpeg, variant="random")
+    assert narrow.name.endswith("-tiny-narrow") and random.name.endswith("-tiny-random")
+    config, _ = seen[narrow.name]
+    assert config.model_kwargs["width"] == 0.25 and config.logged_epochs == (0, 1)
+    assert train.load_weights(config, narrow / "net00", 1).dense[-1].out_features == 128
+    config, y = seen[random.name]
+    assert config.epochs == 2 and config.logged_epochs == (0, 2)
+    images = data.load_images("cifar10-jpeg", root=tiny_jpeg)
+    true = images.y_train[data.stratified_subset(images.y_train, 20)]
+    assert sorted(y) == sorted(true) and np.any(y != true)  # the same labels, shuffled
+    assert analysis.read_run(random)["variant_config"]["random_labels"]
+
+
+def test_unknown_variant_is_refused():
+    with pytest.raises(ValueError, match="no variant"):
+        TINY.train_config("convnet", 10, "wide")
+    with pytest.raises(ValueError, match="ConvNet only"):
+        TINY.train_config("resnet18", 10, "narrow")
