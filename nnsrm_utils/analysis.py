@@ -33,13 +33,26 @@ def zscore_examples(x):
     return (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1)
 
 
+def load_activity(run, layer, epoch):
+    """The recorded ``(n_units, n_examples)`` activity of every network on all analysis images."""
+    run = read_run(run) if not isinstance(run, dict) else run
+    return [load_activations(run["path"] / f"net{i:02d}" / f"activations_epoch{epoch:03d}", layer)
+            for i in range(len(run["seeds"]))]
+
+
 def load_layer(run, layer, epoch):
     """``(fit, test)`` lists of z-scored ``(n_units, n_examples)`` arrays, one per network."""
     run = read_run(run) if not isinstance(run, dict) else run
     n_fit = run["n_fit"]
-    xs = [zscore_examples(load_activations(run["path"] / f"net{i:02d}" / f"activations_epoch{epoch:03d}", layer))
-          for i in range(len(run["seeds"]))]
+    xs = [zscore_examples(x) for x in load_activity(run, layer, epoch)]
     return [x[:, :n_fit] for x in xs], [x[:, n_fit:] for x in xs]
+
+
+def held_out_accuracy(run, epoch):
+    """Each network's accuracy on the held-out test images, from its recorded logits."""
+    run = read_run(run) if not isinstance(run, dict) else run
+    return np.array([np.mean(x[:, run["n_fit"]:].argmax(axis=0) == run["test_labels"])
+                     for x in load_activity(run, "logits", epoch)])
 
 
 def align_layer(fit, test, n_iter=10):

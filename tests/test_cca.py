@@ -226,6 +226,14 @@ def test_linear_cka_feature_and_gram_formulas_agree(seed, debiased):
                                                          abs=1e-10)
 
 
+def test_gram_cka_is_the_centred_alignment(rng):
+    """Biased CKA = <HKH, HLH>_F / (||HKH||_F ||HLH||_F), written out with the centring matrix."""
+    K, L = gram_rbf(rng.standard_normal((4, 30))), gram_linear(rng.standard_normal((6, 30)))
+    h = np.eye(30) - 1 / 30
+    kc, lc = h @ K @ h, h @ L @ h
+    assert gram_cka(K, L) == pytest.approx(np.sum(kc * lc) / np.linalg.norm(kc) / np.linalg.norm(lc), abs=1e-12)
+
+
 def test_debiased_cka_removes_the_small_sample_bias(rng):
     """Independent layers with few examples: biased CKA is far from 0, debiased close to it."""
     x, y = rng.standard_normal((200, 50)), rng.standard_normal((200, 50))

@@ -10,7 +10,7 @@ then load the same runs.
 import numpy as np
 import pytest
 
-from nnsrm_utils import analysis, data
+from nnsrm_utils import analysis, comparison, data
 from nnsrm_utils.experiment import run_experiment
 from nnsrm_utils.rsm import compare_rsms
 
@@ -56,3 +56,39 @@ def test_resnet_last_layer_less_shared_than_convnet(convnet, resnet):
     conv = _final(convnet, "dense")["variance_explained"].mean()
     assert 0.55 <= res <= 0.85 and res < conv - 0.05  # 0.71 and 0.91 on the development machine
     assert np.all(_final(resnet, "bn1")["variance_explained"] > 0.8)
+
+
+# ---- chapter 7: CCA and CKA on the same networks -------------------------------------------------
+
+def _variant(name):
+    return analysis.read_run(run_experiment("convnet", "quick", variant=name))
+
+
+def _pairwise(run, layer, names, epoch=None):
+    return {m: v.mean() for m, v in comparison.pairwise(
+        analysis.load_activity(run, layer, run["epochs"][-1] if epoch is None else epoch), names).items()}
+
+
+def test_cca_is_biased_where_cka_is_not(convnet):
+    xs = comparison.shuffled(analysis.load_activity(convnet, "dense", convnet["epochs"][-1]))
+    chance = {m: v.mean() for m, v in comparison.pairwise(xs, ["mean CCA", "linear CKA"]).items()}
+    assert chance["mean CCA"] > 0.25 and chance["linear CKA"] < 0.05  # 0.33 and 0.00 on the development machine
+
+
+def test_generalising_networks_are_more_similar_than_memorising_ones():
+    true, random = _variant("true-labels"), _variant("random-labels")
+    assert analysis.held_out_accuracy(true, 30).mean() > 0.3 and analysis.held_out_accuracy(random, 30).mean() < 0.15
+    t, r = (_pairwise(run, "logits", ["PWCCA", "linear CKA"]) for run in (true, random))
+    assert t["linear CKA"] > r["linear CKA"] + 0.2 and t["PWCCA"] > r["PWCCA"] + 0.1  # 0.84/0.41, 0.82/0.62 there
+
+
+def test_wider_networks_are_more_similar(convnet):
+    narrow = _pairwise(_variant("width-0.25"), "dense", ["PWCCA"])["PWCCA"]
+    assert _pairwise(convnet, "dense", ["PWCCA"])["PWCCA"] > narrow + 0.03  # 0.76 and 0.68 there
+
+
+def test_cka_identifies_layers_better_than_cca(convnet):
+    layers = [analysis.load_activity(convnet, layer, convnet["epochs"][-1]) for layer in convnet["layers"]]
+    found = comparison.layer_identification([[layer[i] for layer in layers] for i in range(4)],
+                                            ["mean CCA", "linear CKA"])
+    assert found["linear CKA"] >= 0.6 and found["mean CCA"] < found["linear CKA"] - 0.3  # 0.83 and 0.00 there

@@ -1,0 +1,113 @@
+"""Comparing networks layer by layer with the measures of :mod:`nnsrm_utils.cca` (numpy only).
+
+Every measure is a similarity in [0, 1] between two layers over the same examples.  Comparing
+many layers with many others (Kornblith et al.'s layer identification: every layer of one
+network against every layer of another) repeats the same per-layer work, so each layer is
+prepared once: centred, its covariance, and its data whitened in full (for CCA and PWCCA) and
+after SVCCA's SVD step.  Canonical correlations of two layers are then the singular values of
+the product of their whitened data.  ``tests/test_comparison.py`` checks every measure
+against the functions of :mod:`nnsrm_utils.cca`.
+
+PWCCA is asymmetric: here it weights by the first layer of each pair (network ``i`` of
+``i < j``; the row layer in layer identification).
+"""
+from itertools import combinations
+
+import numpy as np
+
+from ._validate import check_activations
+from .cca import _keep_variance, _warn_if_degenerate, _whitener, gram_cka, gram_rbf
+
+MEASURES = ("mean CCA", "SVCCA", "PWCCA", "linear CKA", "RBF CKA")
+
+
+class _Layer:
+    """One network's layer, prepared once for comparisons with many others."""
+
+    def __init__(self, x, name, keep=0.99, tol=1e-10):
+        x = check_activations(x, name, min_examples=4)
+        self.n, self.units = x.shape[1], x.shape[0]
+        self.data = np.asarray(x, dtype=np.float64) - x.mean(axis=1, keepdims=True, dtype=np.float64)
+        self.cov = self.data @ self.data.T / (self.n - 1)
+        w = _whitener(self.cov, tol, name)
+        self.white = w.T @ self.data                 # rows: uncorrelated, unit variance
+        self.weights = w.T @ self.cov                # <h, z_j> / (n - 1) for a unit variate h = a^T x
+        v, lam = _keep_variance(self.cov, keep, name)
+        self.svd_white = (v / np.sqrt(lam)).T @ self.data
+        self._rbf = None
+
+    @property
+    def rbf(self):
+        if self._rbf is None:
+            self._rbf = gram_rbf(self.data)
+        return self._rbf
+
+
+def _correlations(za, zb, n):
+    _warn_if_degenerate(len(za) + len(zb), n)
+    return np.clip(np.linalg.svd(za @ zb.T / (n - 1), compute_uv=False), 0, 1)
+
+
+def _similarities(a, b, names):
+    if a.n != b.n:
+        raise ValueError(f"layers disagree on the number of examples ({a.n} and {b.n})")
+    out = {}
+    if "mean CCA" in names:
+        out["mean CCA"] = float(_correlations(a.white, b.white, a.n).sum() / min(a.units, b.units))
+    if "SVCCA" in names:
+        rho = _correlations(a.svd_white, b.svd_white, a.n)
+        out["SVCCA"] = float(rho.sum() / min(len(a.svd_white), len(b.svd_white)))
+    if "PWCCA" in names:
+        _warn_if_degenerate(a.units + b.units, a.n)
+        u, rho, _ = np.linalg.svd(a.white @ b.white.T / (a.n - 1), full_matrices=False)
+        alpha = np.abs(u.T @ a.weights).sum(axis=1)
+        out["PWCCA"] = float(alpha @ np.clip(rho, 0, 1) / alpha.sum())
+    if "linear CKA" in names:
+        cxy = a.data @ b.data.T
+        out["linear CKA"] = float(np.sum(cxy**2) / (a.n - 1) ** 2 / np.sqrt(np.sum(a.cov**2) * np.sum(b.cov**2)))
+    if "RBF CKA" in names:
+        out["RBF CKA"] = gram_cka(a.rbf, b.rbf)
+    return out
+
+
+def _check_names(names):
+    unknown = set(names) - set(MEASURES)
+    if unknown:
+        raise ValueError(f"unknown measure(s) {sorted(unknown)}; choose from {list(MEASURES)}")
+    return list(names)
+
+
+def pairwise(xs, names=MEASURES):
+    """Each measure between every pair of networks ``i < j``: ``{name: array over pairs}``."""
+    names = _check_names(names)
+    layers = [_Layer(x, f"xs[{i}]") for i, x in enumerate(xs)]
+    pairs = [_similarities(layers[i], layers[j], names) for i, j in combinations(range(len(xs)), 2)]
+    return {name: np.array([p[name] for p in pairs]) for name in names}
+
+
+def shuffled(xs, random_state=0):
+    """The same networks with the examples of each permuted independently: what each measure
+    gives when the layers share nothing but their sizes and marginal statistics."""
+    rng = np.random.default_rng(random_state)
+    return [x[:, rng.permutation(x.shape[1])] for x in xs]
+
+
+def layer_identification(nets, names=("mean CCA", "SVCCA", "PWCCA", "linear CKA")):
+    """Kornblith et al.'s sanity check: is a layer of one network most similar to the same
+    layer of another, independently trained one?
+
+    ``nets`` is a list over networks of lists over layers of ``(n_units, n_examples)`` arrays.
+    For every pair of networks, every layer of the first is compared with every layer of the
+    second; a layer counts as identified when its own counterpart is the most similar,
+    looked up from both networks' sides.  Returns ``{name: fraction identified}``.
+    """
+    names = _check_names(names)
+    layers = [[_Layer(x, f"nets[{i}][{l}]") for l, x in enumerate(net)] for i, net in enumerate(nets)]
+    hits = {name: [] for name in names}
+    for a, b in combinations(layers, 2):
+        s = [[_similarities(x, y, names) for y in b] for x in a]
+        for name in names:
+            m = np.array([[cell[name] for cell in row] for row in s])
+            truth = np.arange(len(m))
+            hits[name] += list(m.argmax(axis=1) == truth) + list(m.argmax(axis=0) == truth)
+    return {name: float(np.mean(h)) for name, h in hits.items()}

@@ -1,0 +1,44 @@
+"""Layer-by-layer comparisons agree with the measures of nnsrm_utils.cca and find planted layers."""
+import numpy as np
+import pytest
+
+from nnsrm_utils import comparison
+from nnsrm_utils.cca import cca, cka, pwcca, svcca
+
+
+def test_pairwise_agrees_with_the_measures(rng):
+    latent = rng.standard_normal((6, 400))
+    xs = [np.maximum(rng.standard_normal((p, 6)) @ latent + rng.standard_normal((p, 400)), 0) for p in (12, 9, 15)]
+    got = comparison.pairwise(xs)
+    for k, (i, j) in enumerate([(0, 1), (0, 2), (1, 2)]):
+        x, y = xs[i], xs[j]
+        expected = {"mean CCA": np.mean(cca(x, y)), "SVCCA": svcca(x, y), "PWCCA": pwcca(x, y),
+                    "linear CKA": cka(x, y), "RBF CKA": cka(x, y, "rbf")}
+        for name, value in expected.items():
+            assert got[name][k] == pytest.approx(value, abs=1e-9), name
+
+
+def test_shuffled_examples_destroy_similarity(rng):
+    x = rng.standard_normal((5, 3000))
+    xs = [x, 2 * x + 1]
+    assert comparison.pairwise(xs, ["linear CKA"])["linear CKA"][0] == pytest.approx(1)
+    assert comparison.pairwise(comparison.shuffled(xs), ["linear CKA"])["linear CKA"][0] < 0.05
+
+
+def test_planted_layers_are_identified(rng):
+    """Networks whose layers are noisy rotations of the same layer-specific signals."""
+    signals = [rng.standard_normal((8, 600)) for _ in range(4)]
+
+    def net():
+        return [np.linalg.qr(rng.standard_normal((8, 8)))[0] @ s + 0.3 * rng.standard_normal((8, 600))
+                for s in signals]
+
+    result = comparison.layer_identification([net(), net(), net()])
+    assert result == {"mean CCA": 1.0, "SVCCA": 1.0, "PWCCA": 1.0, "linear CKA": 1.0}
+
+
+def test_bad_input(rng):
+    with pytest.raises(ValueError, match="unknown measure"):
+        comparison.pairwise([rng.standard_normal((3, 20))] * 2, ["CKA"])
+    with pytest.raises(ValueError, match="number of examples"):
+        comparison.pairwise([rng.standard_normal((3, 20)), rng.standard_normal((3, 21))])
