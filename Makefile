@@ -37,6 +37,7 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_srm.py
 	$(PY) benchmarks/bench_srm_wide.py
 	$(PY) benchmarks/bench_cca.py
+	$(PY) benchmarks/bench_matching.py
 
 clean:
 	rm -rf _build

@@ -1,0 +1,160 @@
+r"""Exact and approximate neuron-group matches (Wang et al. 2018), numpy only.
+
+A neuron's activation vector is its output over the examples: a row of ``X`` ``(p1, n)``.
+Groups ``X'`` of network 1 and ``Y'`` of network 2 form an *epsilon-approximate match* when
+every vector of each group is epsilon-close to the span of the other group: the sine of its
+angle to that span is at most ``eps`` (``eps = 0``: an exact match, equal spans).  Matches are
+closed under union, so there is one *maximum match*; a *simple match* is one that is not a
+union of smaller matches, and every match is a union of simple matches.
+
+Activations are used as they are (not centred), as Wang et al. did with ReLU outputs.  Dead
+neurons (zero activation vector) have no direction: they are left out of every match and of
+the neuron counts of :func:`match_similarity`.
+
+Numerics: every angle is computed from the Gram matrix of all neurons of both layers,
+computed once (``(p1 + p2)^2`` numbers, whatever ``n``).  The span of a group is orthonormalised
+from its Gram block (by Cholesky, or by an eigendecomposition when the block is
+ill-conditioned) at numerical rank: directions whose squared singular value is below ``tol``
+times the largest are not part of the span.  The projection of every neuron is then one small
+product, not a least-squares solve per neuron over ``n`` dimensions.
+"""
+import numpy as np
+
+from ._validate import check_activations
+from .cca import _whitener
+
+
+class _Neurons:
+    """Both layers' neurons stacked (X first), with their Gram matrix and squared norms."""
+
+    def __init__(self, X, Y, tol):
+        X, Y = check_activations(X, "X"), check_activations(Y, "Y")
+        if X.shape[1] != Y.shape[1]:
+            raise ValueError(f"X and Y must hold the same examples: X has {X.shape[1]}, Y has {Y.shape[1]} "
+                             "(layout is (n_units, n_examples))")
+        z = np.concatenate([X, Y]).astype(np.float64)
+        self.p1, self.tol = len(X), tol
+        self.gram = z @ z.T
+        self.norm2 = np.diag(self.gram).copy()
+        self.alive = self.norm2 > tol * max(self.norm2.max(), np.finfo(float).tiny)
+        self.x = np.flatnonzero(self.alive[:self.p1])
+        self.y = np.flatnonzero(self.alive[self.p1:]) + self.p1
+
+    def sines(self, rows, span):
+        """Sine of the angle between each neuron in ``rows`` and the span of the neurons ``span``."""
+        if len(span) == 0:
+            return np.ones(len(rows))
+        proj = self.gram[np.ix_(rows, span)] @ _whitener(self.gram[np.ix_(span, span)], self.tol, "span")
+        return np.sqrt(np.clip(1 - np.sum(proj**2, axis=1) / self.norm2[rows], 0, 1))
+
+    def max_match(self, xs, ys, eps):
+        """Remove the neurons not eps-close to the other side's span until nothing changes.
+
+        Started from any groups that contain the maximum match, this ends at it: a neuron of
+        the maximum match is always close to the span of the other side, which contains the
+        maximum match's other side, so it is never removed."""
+        while True:
+            kept_x = xs[self.sines(xs, ys) <= eps]
+            kept_y = ys[self.sines(ys, kept_x) <= eps]
+            if len(kept_x) == len(xs) and len(kept_y) == len(ys):
+                return xs, ys
+            xs, ys = kept_x, kept_y
+
+    def split(self, xs, ys):
+        return xs, ys - self.p1
+
+
+def _check_eps(eps):
+    if not 0 <= eps <= 1:
+        raise ValueError(f"eps is the sine of an angle and must be in [0, 1]; got {eps!r}")
+
+
+def max_match(X, Y, eps, tol=1e-10):
+    """The maximum ``eps``-approximate match: ``(ix, iy)``, indices of X's and Y's matched neurons."""
+    _check_eps(eps)
+    neurons = _Neurons(X, Y, tol)
+    return neurons.split(*neurons.max_match(neurons.x, neurons.y, eps))
+
+
+def _simple_match(neurons, xs, ys, eps, v):
+    """Within the match ``(xs, ys)``, delete every other neuron whose deletion keeps ``v`` matched.
+
+    A match restricted to fewer neurons can only shrink, so each maximum match is computed
+    from the current one rather than from all neurons."""
+    for u in [n for n in np.concatenate([xs, ys]) if n != v]:
+        if u not in xs and u not in ys:
+            continue  # already dropped along with an earlier deletion
+        tx, ty = neurons.max_match(xs[xs != u], ys[ys != u], eps)
+        if v in tx or v in ty:
+            xs, ys = tx, ty
+    return xs, ys
+
+
+def simple_match(X, Y, eps, neuron, side="x", tol=1e-10):
+    """The simple ``eps``-match containing ``neuron`` (an index into X, or into Y with ``side="y"``).
+
+    Raises ``ValueError`` when the neuron is in no match at all (not in the maximum match)."""
+    _check_eps(eps)
+    if side not in ("x", "y"):
+        raise ValueError(f"side must be 'x' or 'y'; got {side!r}")
+    neurons = _Neurons(X, Y, tol)
+    v = neuron if side == "x" else neuron + neurons.p1
+    xs, ys = neurons.max_match(neurons.x, neurons.y, eps)
+    if v not in xs and v not in ys:
+        raise ValueError(f"neuron {neuron} of {side.upper()} is in no {eps}-match (not in the maximum match)")
+    return neurons.split(*_simple_match(neurons, xs, ys, eps, v))
+
+
+def simple_matches(X, Y, eps, tol=1e-10):
+    """The maximum match decomposed into simple matches: a list of ``(ix, iy)`` whose union it is."""
+    _check_eps(eps)
+    neurons = _Neurons(X, Y, tol)
+    xs, ys = neurons.max_match(neurons.x, neurons.y, eps)
+    found, covered = [], set()
+    for v in np.concatenate([xs, ys]):
+        if v not in covered:
+            sx, sy = _simple_match(neurons, xs, ys, eps, v)
+            covered.update(sx.tolist() + sy.tolist())
+            found.append(neurons.split(sx, sy))
+    return found
+
+
+def match_similarity(X, Y, eps, tol=1e-10):
+    """Matched neurons over all live neurons of both layers, in the maximum ``eps``-match."""
+    _check_eps(eps)
+    neurons = _Neurons(X, Y, tol)
+    xs, ys = neurons.max_match(neurons.x, neurons.y, eps)
+    return (len(xs) + len(ys)) / (len(neurons.x) + len(neurons.y))
+
+
+def epsilon_sweep(X, Y, eps_values=(0.15, 0.2, 0.25, 0.3, 0.5), tol=1e-10):
+    """:func:`match_similarity` for each epsilon (Wang et al.'s values by default); the Gram
+    matrix is computed once."""
+    for eps in eps_values:
+        _check_eps(eps)
+    neurons = _Neurons(X, Y, tol)
+    sizes, xs, ys = {}, neurons.x, neurons.y
+    for eps in sorted(eps_values, reverse=True):  # a smaller epsilon's match lies inside a larger one's
+        xs, ys = neurons.max_match(xs, ys, eps)
+        sizes[eps] = len(xs) + len(ys)
+    return np.array([sizes[eps] for eps in eps_values]) / (len(neurons.x) + len(neurons.y))
+
+
+def min_epsilon_all(X, Y, tol=1e-10):
+    """The smallest epsilon at which every live neuron matches: the largest sine of a neuron's
+    angle to the whole other layer."""
+    neurons = _Neurons(X, Y, tol)
+    return float(max(neurons.sines(neurons.x, neurons.y).max(), neurons.sines(neurons.y, neurons.x).max()))
+
+
+def min_epsilon_for_size(X, Y, size, tol=1e-10, precision=1e-4):
+    """The smallest epsilon (to ``precision``) whose maximum match holds at least ``size`` neurons
+    of both layers together (the match only grows with epsilon, so bisection finds it)."""
+    neurons = _Neurons(X, Y, tol)
+    if not 1 <= size <= len(neurons.x) + len(neurons.y):
+        raise ValueError(f"size must be between 1 and the {len(neurons.x) + len(neurons.y)} live neurons; got {size}")
+    low, high = 0.0, 1.0
+    while high - low > precision:
+        mid = (low + high) / 2
+        low, high = (low, mid) if sum(map(len, neurons.max_match(neurons.x, neurons.y, mid))) >= size else (mid, high)
+    return high

@@ -1,0 +1,115 @@
+"""Neuron-group matches (Wang et al. 2018): planted matches recovered, monotone, symmetric, invariant."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from nnsrm_utils import matching
+
+seeds = st.integers(0, 2**32 - 1)
+
+
+def planted(rng, k=3, shared=(5, 4), private=(10, 12), n=200):
+    """Neurons 0..shared-1 of each layer mix one k-dimensional latent; the rest are independent."""
+    latent = rng.standard_normal((k, n))
+    return [np.concatenate([rng.standard_normal((s, k)) @ latent, rng.standard_normal((p, n))])
+            for s, p in zip(shared, private)]
+
+
+@given(seed=seeds)
+def test_maximum_match_is_the_planted_groups(seed):
+    x, y = planted(np.random.default_rng(seed))
+    ix, iy = matching.max_match(x, y, 1e-6)
+    assert list(ix) == [0, 1, 2, 3, 4] and list(iy) == [0, 1, 2, 3]
+
+
+@given(seed=seeds)
+def test_simple_matches_have_the_size_of_the_latent(seed):
+    x, y = planted(np.random.default_rng(seed))
+    simple = matching.simple_matches(x, y, 1e-6)
+    assert all(len(sx) == len(sy) == 3 for sx, sy in simple)
+    union_x = sorted(set(np.concatenate([sx for sx, _ in simple]).tolist()))
+    union_y = sorted(set(np.concatenate([sy for _, sy in simple]).tolist()))
+    assert union_x == [0, 1, 2, 3, 4] and union_y == [0, 1, 2, 3]
+    sx, sy = matching.simple_match(x, y, 1e-6, 2, side="y")
+    assert 2 in sy and len(sx) == len(sy) == 3
+
+
+def test_neuron_in_no_match_raises(rng):
+    x, y = planted(rng)
+    with pytest.raises(ValueError, match="no 1e-06-match"):
+        matching.simple_match(x, y, 1e-6, 7)
+
+
+@given(seed=seeds)
+def test_match_grows_with_epsilon_and_is_symmetric(seed):
+    rng = np.random.default_rng(seed)
+    latent = rng.standard_normal((4, 60))
+    x = rng.standard_normal((8, 4)) @ latent + 0.3 * rng.standard_normal((8, 60))
+    y = rng.standard_normal((9, 4)) @ latent + 0.3 * rng.standard_normal((9, 60))
+    sweep = matching.epsilon_sweep(x, y, np.linspace(0, 1, 11))
+    assert np.all(np.diff(sweep) >= 0) and sweep[-1] == 1
+    for eps in (0.2, 0.5, 0.8):
+        ix, iy = matching.max_match(x, y, eps)
+        jy, jx = matching.max_match(y, x, eps)
+        np.testing.assert_array_equal(ix, jx)
+        np.testing.assert_array_equal(iy, jy)
+
+
+@given(seed=seeds)
+def test_invariant_to_per_neuron_scaling(seed):
+    rng = np.random.default_rng(seed)
+    x, y = planted(rng, n=80)
+    x = x + 0.05 * rng.standard_normal(x.shape)
+    scale = rng.uniform(0.01, 100, (len(x), 1)) * rng.choice([-1, 1], (len(x), 1))
+    for eps in (0.1, 0.5):
+        a, b = matching.max_match(x, y, eps), matching.max_match(scale * x, y, eps)
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_too_few_examples_everything_matches(rng):
+    """With at least as many neurons as examples, each layer spans the whole space."""
+    x, y = rng.standard_normal((30, 20)), rng.standard_normal((25, 20))
+    assert matching.match_similarity(x, y, 1e-6) == 1
+    assert matching.min_epsilon_all(x, y) < 1e-6
+
+
+def test_random_neurons_sit_at_the_expected_angle(rng):
+    """A random direction's sine to a random N-dimensional subspace of R^D is about sqrt(1 - N/D)."""
+    x, y = rng.standard_normal((50, 2000)), rng.standard_normal((500, 2000))
+    sines = matching._Neurons(x, y, 1e-10).sines(np.arange(50), np.arange(50, 550))
+    assert np.mean(sines) == pytest.approx(np.sqrt(1 - 500 / 2000), abs=0.01)
+
+
+def test_dead_neurons_are_left_out(rng):
+    x, y = planted(rng)
+    x[6] = 0
+    ix, _ = matching.max_match(x, y, 1e-6)
+    assert 6 not in ix
+    total = len(x) - 1 + len(y)
+    assert matching.match_similarity(x, y, 1e-6) == pytest.approx(9 / total)
+
+
+def test_smallest_epsilons(rng):
+    x, y = planted(rng, n=60)
+    x = x + 0.01 * rng.standard_normal(x.shape)
+    e_all = matching.min_epsilon_all(x, y)
+    assert matching.match_similarity(x, y, e_all + 1e-9) == 1
+    assert matching.match_similarity(x, y, e_all - 1e-3) < 1
+    e9 = matching.min_epsilon_for_size(x, y, 9)
+    assert sum(map(len, matching.max_match(x, y, e9))) >= 9
+    assert sum(map(len, matching.max_match(x, y, e9 - 2e-4))) < 9
+
+
+def test_bad_input(rng):
+    x = rng.standard_normal((5, 30))
+    with pytest.raises(ValueError, match="eps"):
+        matching.max_match(x, x, 1.5)
+    with pytest.raises(ValueError, match="same examples"):
+        matching.max_match(x, x[:, :20], 0.2)
+    with pytest.raises(ValueError, match="NaN"):
+        matching.max_match(x, np.full((3, 30), np.nan), 0.2)
+    with pytest.raises(ValueError, match="side"):
+        matching.simple_match(x, x, 0.2, 0, side="z")
+    with pytest.raises(ValueError, match="size"):
+        matching.min_epsilon_for_size(x, x, 11)
