@@ -12,10 +12,10 @@ A second check runs both on a rank-deficient layer: the baseline goes NaN, ours 
     python benchmarks/bench_cca.py --units 128 --examples 2000
 """
 import argparse
-import time
 import warnings
 
 import numpy as np
+from timing import best_of
 
 from nnsrm_utils.cca import cca, pwcca
 
@@ -67,15 +67,6 @@ def make_pair(units, examples, seed=0):
     x = np.ascontiguousarray(np.linalg.qr(x.T)[0].T) * np.sqrt(examples - 1)  # identity covariance
     y = rng.standard_normal((units, units)) @ x + 2 * rng.standard_normal((units, examples))
     return x, y
-
-
-def best_of(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return out, min(times)
 
 
 def main():

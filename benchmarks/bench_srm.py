@@ -11,10 +11,10 @@ difference under 1e-4) and prints the speed ratio.
 """
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of
 
 from nnsrm_utils.srm import SRM, DetSRM
 
@@ -55,12 +55,6 @@ def objective(xs, w):
     return 0.5 / xs[0].shape[1] * sum(np.sum((x - wi @ s) ** 2) for wi, x in zip(w, xs))
 
 
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--networks", type=int, default=10)
@@ -74,8 +68,8 @@ def main():
     print(f"{args.networks} networks x {args.units} units x {args.examples} examples, k = {k}, {n} iterations")
     ok = True
     for kind, ours in (("det", DetSRM), ("prob", SRM)):
-        (w_base, name), t_base = timed(lambda: brainiak_or_baseline(kind, xs, k, n))
-        model, t_ours = timed(lambda: ours(n_features=k, n_iter=n).fit(xs))
+        (w_base, name), t_base = best_of(lambda: brainiak_or_baseline(kind, xs, k, n))
+        model, t_ours = best_of(lambda: ours(n_features=k, n_iter=n).fit(xs))
         f_base, f_ours = objective(xs, w_base), objective(xs, model.w_)
         rel = (f_ours - f_base) / abs(f_base)
         ok &= abs(rel) < 1e-4

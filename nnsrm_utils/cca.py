@@ -59,7 +59,7 @@ def covariances(X, Y):
     c = 0.0
     for start in range(0, n, _BLOCK):
         block = slice(start, start + _BLOCK)
-        z = np.empty((p + len(Y), len(range(n)[block])))
+        z = np.empty((p + len(Y), min(_BLOCK, n - start)))
         np.subtract(X[:, block], mx, out=z[:p])
         np.subtract(Y[:, block], my, out=z[p:])
         c = c + z @ z.T  # one symmetric product for all three blocks
