@@ -17,7 +17,7 @@ import numpy as np
 
 from . import data
 from .profiles import Variant, get_profile
-from .record import MANIFEST, record_activations, versions
+from .record import MANIFEST, neuron_activity, record_activations, versions
 
 RUNS_ENV = "NNSRM_RUNS"
 
@@ -84,6 +84,30 @@ def run_experiment(architecture, profile=None, dataset=None, root=None, data_roo
     if bar:
         bar.close()
     return run
+
+
+def load_neurons(run, epoch, layers=None, n_images=10_000, max_positions=10_000, data_root=None, device=None):
+    """Every network's neurons at ``epoch``, as Wang et al. (2018) define them: layer -> list of arrays.
+
+    Recomputed from the checkpoints on ``n_images`` test images (stratified; Wang et al. used
+    the whole test set), with a conv channel as one neuron over ``max_positions`` sampled
+    (image, position) pairs (:func:`~nnsrm_utils.record.neuron_activity`).  Each layer maps to
+    one ``(n_neurons, n_points)`` array per network, all over the same data points.
+    """
+    from .train import TrainConfig, load_weights
+
+    run = Path(run)
+    manifest = json.loads((run / MANIFEST).read_text())
+    images = data.load_images(manifest["dataset"], root=data_root)
+    x = data.preprocess(images, images.x_test[data.stratified_subset(images.y_test, n_images)])
+    config = TrainConfig(**manifest["train_config"])
+    per_network = []
+    for i in range(len(manifest["seeds"])):
+        model = load_weights(config, run / f"net{i:02d}", epoch, device or "cpu")
+        names = layers or list(model.analysed_layers)
+        per_network.append(neuron_activity(model, {n: model.analysed_layers[n] for n in names}, x, max_positions,
+                                           device=device or "cpu"))
+    return {name: [net[name] for net in per_network] for name in per_network[0]}
 
 
 def _check_same_run(run, manifest):

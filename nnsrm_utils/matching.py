@@ -140,11 +140,20 @@ def epsilon_sweep(X, Y, eps_values=(0.15, 0.2, 0.25, 0.3, 0.5), tol=1e-10):
     return np.array([sizes[eps] for eps in eps_values]) / (len(neurons.x) + len(neurons.y))
 
 
+def neuron_sines(X, Y, tol=1e-10):
+    """``(sx, sy)``: the sine of each live neuron's angle to the span of the whole other layer
+    (the first step of the maximum-match loop); dead neurons get ``nan``."""
+    neurons = _Neurons(X, Y, tol)
+    sines = np.full(len(neurons.norm2), np.nan)
+    sines[neurons.x] = neurons.sines(neurons.x, neurons.y)
+    sines[neurons.y] = neurons.sines(neurons.y, neurons.x)
+    return sines[:neurons.p1], sines[neurons.p1:]
+
+
 def min_epsilon_all(X, Y, tol=1e-10):
     """The smallest epsilon at which every live neuron matches: the largest sine of a neuron's
     angle to the whole other layer."""
-    neurons = _Neurons(X, Y, tol)
-    return float(max(neurons.sines(neurons.x, neurons.y).max(), neurons.sines(neurons.y, neurons.x).max()))
+    return float(max(np.nanmax(s, initial=0.0) for s in neuron_sines(X, Y, tol)))
 
 
 def min_epsilon_for_size(X, Y, size, tol=1e-10, precision=1e-4):

@@ -101,6 +101,46 @@ def record_activations(model, layers, x, out_dir, batch_size=500, max_units=None
     return manifest
 
 
+def neuron_activity(model, layers, x, max_positions=10_000, random_state=0, batch_size=500, device="cpu"):
+    """Wang et al.'s neurons of ``layers`` (name -> module), in memory: name -> ``(n_neurons, n_points)``.
+
+    A conv output's channel is one neuron whose data points are (example, position) pairs, of
+    which ``max_positions`` are kept, drawn with ``random_state`` (so every network whose layer
+    has the same shape gets the same points); a flat output's unit is a neuron over examples.
+    The points are gathered batch by batch: the full feature maps are never held.
+    """
+    import torch
+
+    model.eval().to(device)
+    x = torch.as_tensor(x)
+    captured, parts, keep = {}, {name: [] for name in layers}, {}
+    handles = [m.register_forward_hook(lambda m, i, o, n=n: captured.__setitem__(n, o)) for n, m in layers.items()]
+    try:
+        for start in range(0, len(x), batch_size):
+            with torch.no_grad():
+                model(x[start:start + batch_size].to(device))
+            for name in layers:
+                parts[name].append(_points(captured[name].float().cpu().numpy(), start, len(x), keep, name,
+                                           max_positions, random_state))
+    finally:
+        for h in handles:
+            h.remove()
+    return {name: np.concatenate(p, axis=1) for name, p in parts.items()}
+
+
+def _points(out, start, n_examples, keep, name, max_positions, random_state):
+    """One batch's data points of one layer, ``(n_neurons, points)``; ``keep`` caches the sampled conv points."""
+    if out.ndim == 2:
+        return out.T
+    per_example = out.shape[2] * out.shape[3]
+    if name not in keep:
+        total = n_examples * per_example
+        keep[name] = np.sort(np.random.default_rng(random_state).choice(total, min(max_positions, total), replace=False))
+    lo, hi = start * per_example, (start + len(out)) * per_example
+    mine = keep[name][(keep[name] >= lo) & (keep[name] < hi)] - lo
+    return out.transpose(1, 0, 2, 3).reshape(out.shape[1], -1)[:, mine]
+
+
 def read_manifest(folder):
     path = Path(folder) / MANIFEST
     if not path.exists():

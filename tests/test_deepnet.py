@@ -99,6 +99,21 @@ def test_recording_streams_the_right_layers(tmp_path, tiny_data):
     assert not list(tmp_path.glob("*.partial"))
 
 
+@pytest.mark.parametrize("max_positions", [50, 10_000])
+def test_neuron_activity_gathers_the_sampled_conv_points(tiny_data, max_positions):
+    from nnsrm_utils.conv import conv_units
+
+    torch.manual_seed(0)
+    model = ConvNet().eval()
+    x = torch.as_tensor(tiny_data[0][:7])
+    with torch.no_grad():
+        full = model.pool1(model.block1(x)).numpy()
+    got = record.neuron_activity(model, {"pool1": model.pool1, "dense": model.dense}, x, max_positions, batch_size=3)
+    expected = conv_units(full, "positions", max_positions=max_positions, random_state=0)
+    np.testing.assert_allclose(got["pool1"], expected, rtol=1e-5, atol=1e-6)
+    assert got["dense"].shape == (512, 7)
+
+
 def test_unit_subsampling_is_seeded():
     a, b = record.subsample_units(7200, 1000, [1, 0]), record.subsample_units(7200, 1000, [1, 0])
     np.testing.assert_array_equal(a, b)

@@ -90,6 +90,16 @@ def test_dead_neurons_are_left_out(rng):
     assert matching.match_similarity(x, y, 1e-6) == pytest.approx(9 / total)
 
 
+def test_neuron_sines_agree_with_least_squares(rng):
+    x, y = rng.standard_normal((6, 40)), rng.standard_normal((4, 40))
+    x[2] = 0
+    sx, sy = matching.neuron_sines(x, y)
+    coef = np.linalg.lstsq(y.T, x[0], rcond=None)[0]
+    assert sx[0] == pytest.approx(np.linalg.norm(x[0] - y.T @ coef) / np.linalg.norm(x[0]), abs=1e-10)
+    assert np.isnan(sx[2]) and not np.isnan(sy).any()
+    assert matching.min_epsilon_all(x, y) == pytest.approx(max(np.nanmax(sx), sy.max()))
+
+
 def test_smallest_epsilons(rng):
     x, y = planted(rng, n=60)
     x = x + 0.01 * rng.standard_normal(x.shape)
