@@ -92,3 +92,37 @@ def test_cka_identifies_layers_better_than_cca(convnet):
     found = comparison.layer_identification([[layer[i] for layer in layers] for i in range(4)],
                                             ["mean CCA", "linear CKA"])
     assert found["linear CKA"] >= 0.6 and found["mean CCA"] < found["linear CKA"] - 0.3  # 0.83 and 0.00 there
+
+
+# ---- chapter 8: neuron matching on the same networks ---------------------------------------------
+
+def _relu_neurons(run, epoch):
+    from nnsrm_utils.experiment import load_neurons
+
+    return {layer: nets if layer == "logits" else [np.maximum(x, 0) for x in nets]
+            for layer, nets in load_neurons(run["path"], epoch).items()}
+
+
+def test_intermediate_channels_do_not_match_though_srm_aligns_them(convnet):
+    from nnsrm_utils import matching
+    from nnsrm_utils.srm import SRM, variance_explained
+
+    neurons = _relu_neurons(convnet, convnet["epochs"][-1])
+    sweep = {layer: matching.epsilon_sweep(nets[0], nets[1], (0.3, 0.5)) for layer, nets in neurons.items()}
+    for layer in ("pool1", "pool2"):  # 0.00 at 0.3, about 0.7 at 0.5 on the development machine
+        assert sweep[layer][0] < 0.05 and sweep[layer][1] > 0.4, layer
+    assert sweep["dense"][0] > 0.3  # 0.6 there
+    assert matching.match_similarity(*comparison.shuffled(neurons["dense"][:2]), 0.5) < 0.05
+    pool2 = neurons["pool2"]
+    model = SRM(n_features=len(pool2[0]), n_iter=10, random_state=0).fit([x[:, :5000] for x in pool2])
+    assert variance_explained(model, [x[:, 5000:] for x in pool2], leave_one_out=True).mean() > 0.5  # 0.68 there
+
+
+def test_trained_resnet_channels_match_less_than_untrained(resnet):
+    from nnsrm_utils import matching
+
+    trained, untrained = (_relu_neurons(resnet, e) for e in (resnet["epochs"][-1], 0))
+    late = ("bn11", "bn13", "bn15", "bn17")
+    t = np.mean([matching.match_similarity(*trained[layer][:2], 0.5) for layer in late])
+    u = np.mean([matching.match_similarity(*untrained[layer][:2], 0.5) for layer in late])
+    assert t < 0.1 and u > t + 0.15  # 0.00 and about 0.4 on the development machine
