@@ -4,7 +4,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book test benchmark clean
+.PHONY: book student-book test benchmark clean
 
 # Notebook kernels must use the inline backend, whatever the caller's environment says.
 unexport MPLBACKEND
@@ -27,6 +27,11 @@ $(STAMP): pyproject.toml
 # Build the rendered book into _build/html, executing every chapter; any error or warning fails.
 book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+# The student edition: the same book with every solution taken out (_build/student/_build/html).
+student-book: $(STAMP)
+	$(PY) -m nnsrm_utils.editions student _build/student
+	$(VENV)/bin/jupyter-book build _build/student -W -n --keep-going
 
 # Unit, property and conformance tests, then every notebook under strict nbval.
 test: $(STAMP)

@@ -21,3 +21,8 @@ def planted_layer(rng, units=(12, 10, 15), k=4, n_examples=200, noise=0.0, offse
     s = rng.standard_normal((maps[0][0].shape[1], n_examples))
     xs = [w @ s + mu + noise * rng.standard_normal((w.shape[0], n_examples)) for w, mu in maps]
     return xs, maps
+
+
+def pytest_collection_modifyitems(items):
+    """The browser test builds the whole book, which uses the runs the other tests train: last."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/test_browser.py"))

@@ -25,8 +25,9 @@ def test_committed_with_outputs_from_a_fresh_kernel(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_starts_with_title_and_parameters_cell(path):
+def test_starts_with_title_install_and_parameters_cells(path):
     cells = json.loads(path.read_text())["cells"]
     assert cells[0]["cell_type"] == "markdown" and cells[0]["source"][0].startswith("# ")
-    first_code = next(c for c in cells if c["cell_type"] == "code")
-    assert "parameters" in first_code["metadata"].get("tags", [])
+    install, parameters = [c for c in cells if c["cell_type"] == "code"][:2]
+    assert "colab-install" in install["metadata"].get("tags", [])
+    assert "parameters" in parameters["metadata"].get("tags", [])

@@ -1,0 +1,172 @@
+"""The book's notebooks as files: Colab badge and install cell, and the student edition.
+
+* :func:`stamp` writes, into every chapter, an "Open in Colab" badge and a first code cell
+  that installs this package on Colab only; both are made from the repository URL and branch
+  in ``_config.yml``, the one place they live (``python -m nnsrm_utils.editions stamp``).
+* :func:`student_edition` writes a copy of the book in which every solution is gone: solution
+  prose is dropped and each code cell tagged ``solution`` becomes a stub that keeps the
+  function's signature and docstring and raises ``NotImplementedError`` with the hint written
+  in the solution as a ``# Hint:`` comment (``python -m nnsrm_utils.editions student DIR``).
+  Nothing is maintained twice: the student edition is generated from the chapters.
+
+Needs ``nbformat`` and ``pyyaml`` (installed with the book's tools, not with the package).
+"""
+import ast
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTALL_TAG = "colab-install"
+SOLUTION_TAG = "solution"
+BADGE = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+SOLUTION_DIRECTIVES = ("{solution}", "{solution-start}", "{solution-end}")
+
+
+def _yaml(path):
+    import yaml
+
+    return yaml.safe_load(Path(path).read_text())
+
+
+def repository(root=ROOT):
+    """``(url, branch)`` of the book's repository, from ``_config.yml``."""
+    repo = _yaml(Path(root) / "_config.yml")["repository"]
+    return repo["url"].rstrip("/"), repo.get("branch", "main")
+
+
+def chapters(root=ROOT):
+    """The notebooks of ``_toc.yml``, in book order."""
+    toc = _yaml(Path(root) / "_toc.yml")
+    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    return [Path(root) / f"{f}.ipynb" for f in files if (Path(root) / f"{f}.ipynb").exists()]
+
+
+def colab_url(notebook, root=ROOT):
+    url, branch = repository(root)
+    path = Path(notebook).resolve().relative_to(Path(root).resolve()).as_posix()
+    return f"https://colab.research.google.com/github/{url.split('github.com/')[1]}/blob/{branch}/{path}"
+
+
+def badge(notebook, root=ROOT):
+    return f"{BADGE}({colab_url(notebook, root)})"
+
+
+def install_source(root=ROOT):
+    url, branch = repository(root)
+    return (f'SOURCE = "git+{url}@{branch}"  # stamped from _config.yml\n'
+            "# On Google Colab: install this book's package, keeping Colab's own torch, torchvision and\n"
+            "# numpy (its requirements are lower bounds they already meet, so nothing is replaced and no\n"
+            "# restart is needed). Anywhere else this cell does nothing.\n"
+            "import subprocess\n"
+            "import sys\n"
+            "\n"
+            'if "google.colab" in sys.modules:\n'
+            '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"nnsrm_utils @ {SOURCE}"], check=True)')
+
+
+def _install_cell(root):
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(install_source(root))
+    cell.metadata["tags"] = [INSTALL_TAG, "remove-cell"]
+    return cell
+
+
+def stamp(root=ROOT):
+    """Write the badge (under the title) and the install cell (first code cell) into every chapter."""
+    import nbformat
+
+    for path in chapters(root):
+        nb = nbformat.read(path, as_version=4)
+        title = nb.cells[0]
+        head, _, rest = title.source.partition("\n")
+        rest = "\n".join(line for line in rest.split("\n") if not line.startswith(BADGE)).lstrip("\n")
+        title.source = f"{head}\n\n{badge(path, root)}\n\n{rest}".rstrip("\n")
+        nb.cells = [c for c in nb.cells if INSTALL_TAG not in c.metadata.get("tags", [])]
+        nb.cells.insert(1, _install_cell(root))
+        nbformat.write(nb, path)
+
+
+def _is_solution_prose(cell):
+    if cell.cell_type != "markdown":
+        return False
+    first = cell.source.lstrip().split("\n", 1)[0].lstrip("`:")
+    return first.startswith(SOLUTION_DIRECTIVES)
+
+
+def stub(source):
+    """A solution cell's student version: each function keeps its signature and docstring and
+    raises ``NotImplementedError`` with the cell's ``# Hint:`` comment; other code is dropped."""
+    lines = source.split("\n")
+    hint = next((line.split("# Hint:", 1)[1].strip() for line in lines if "# Hint:" in line),
+                "write this function, then run the check below")
+    out = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        body = node.body
+        has_doc = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+            and isinstance(body[0].value.value, str)
+        keep_to = body[0].end_lineno if has_doc else body[0].lineno - 1
+        indent = " " * body[0].col_offset
+        out += lines[node.lineno - 1 - len(node.decorator_list):keep_to]
+        out += [f"{indent}raise NotImplementedError({('Exercise: ' + hint)!r})", "", ""]
+    return "\n".join(out).rstrip("\n") if out else f"raise NotImplementedError({('Exercise: ' + hint)!r})"
+
+
+def student_notebook(nb):
+    """The student version of one notebook (a new object): solutions removed or stubbed, and no
+    outputs from the exercises on."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    cells, in_exercises = [], False
+    for cell in nb.cells:
+        if _is_solution_prose(cell):
+            continue
+        in_exercises = in_exercises or (cell.cell_type == "markdown" and "{exercise}" in cell.source)
+        if cell.cell_type == "code" and SOLUTION_TAG in cell.metadata.get("tags", []):
+            cell.source = stub(cell.source)
+            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != SOLUTION_TAG]
+        if cell.cell_type == "code" and in_exercises:
+            cell.outputs, cell.execution_count = [], None
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def student_edition(out, root=ROOT):
+    """Write the student edition of the book to ``out``: the same configuration, pages and
+    chapters, with the solutions taken out and execution off (the lessons keep their committed
+    outputs; the exercises are for the student to run).  Returns ``out``."""
+    import nbformat
+    import yaml
+
+    root, out = Path(root), Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(root / "book", out / "book")
+    shutil.copy(root / "_toc.yml", out / "_toc.yml")
+    config = _yaml(root / "_config.yml")
+    config["title"] += " (student edition)"
+    config["execute"]["execute_notebooks"] = "off"
+    (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    (out / "notebooks").mkdir()
+    for path in chapters(root):
+        nbformat.write(student_notebook(nbformat.read(path, as_version=4)), out / "notebooks" / path.name)
+    return out
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["stamp"] and len(argv) == 1:
+        stamp()
+    elif argv[:1] == ["student"] and len(argv) == 2:
+        print(student_edition(argv[1]))
+    else:
+        raise SystemExit("usage: python -m nnsrm_utils.editions stamp | student OUT_DIR")
+
+
+if __name__ == "__main__":
+    main()

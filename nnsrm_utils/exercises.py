@@ -1,0 +1,189 @@
+"""Autograder checks for the book's coding exercises.
+
+Each ``check_*`` takes a student's function, runs it on a few fixed inputs and either prints
+how many cases passed or raises :class:`CheckFailed` saying which input, what was expected and
+what came back.  Expected values come from the package's own implementations; the messages
+describe them (shapes, values, properties) and never show how they are computed.
+
+| chapter | exercise | check |
+|---|---|---|
+| 1 | the Pearson RSM of a layer | :func:`check_pearson_rsm` |
+| 2 | a Haar-distributed random orthogonal matrix | :func:`check_random_orthogonal` |
+| 3 | the Procrustes step of SRM | :func:`check_procrustes` |
+| 4 | second-order comparison of two RSMs | :func:`check_compare_rsms` |
+| 7 | linear CKA | :func:`check_linear_cka` |
+| 8 | the maximum-match loop | :func:`check_max_match` |
+"""
+import numpy as np
+
+from . import cca, matching, rsm, srm
+from .transforms import random_orthogonal
+
+
+class CheckFailed(AssertionError):
+    """A student's function gave a wrong answer on one of the check's inputs."""
+
+
+def _fail(name, case, expected, got):
+    raise CheckFailed(f"{name}: on {case}, expected {expected}; got {got}")
+
+
+def _call(name, fn, case, *args):
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise
+    except Exception as error:  # a crash is a failed case, reported like one
+        _fail(name, case, "a result", f"{type(error).__name__}: {error}")
+
+
+def _array(name, case, got, shape):
+    got = np.asarray(got, dtype=float) if got is not None else None
+    if got is None or got.shape != shape:
+        _fail(name, case, f"an array of shape {shape}", "None" if got is None else f"shape {got.shape}")
+    if not np.all(np.isfinite(got)):
+        _fail(name, case, "finite values", "NaN or inf")
+    return got
+
+
+def _close(name, case, got, expected, what, atol=1e-6):
+    err = np.max(np.abs(got - expected))
+    if err > atol:
+        _fail(name, case, f"{what} within {atol:g} of the reference", f"a largest difference of {err:.3g}")
+
+
+def _passed(name, n):
+    print(f"{name}: all {n} cases passed")
+
+
+def _layers(seed=0):
+    """(description, X) pairs of activation matrices (n_units, n_examples) the checks share."""
+    rng = np.random.default_rng(seed)
+    return [("a 5 x 8 Gaussian layer", rng.standard_normal((5, 8))),
+            ("a 12 x 30 ReLU layer with a constant offset", np.maximum(rng.standard_normal((12, 30)), 0) + 3),
+            ("a 40 x 6 layer (more units than examples)", rng.standard_normal((40, 6)) * np.arange(1, 41)[:, None])]
+
+
+def check_pearson_rsm(fn):
+    """Chapter 1: ``fn(X)`` returns the ``(n_examples, n_examples)`` Pearson RSM of ``X`` ``(n_units, n_examples)``."""
+    name = "check_pearson_rsm"
+    cases = _layers()
+    for case, X in cases:
+        got = _array(name, case, _call(name, fn, case, X.copy()), (X.shape[1], X.shape[1]))
+        _close(name, case, got, rsm.rsm(X, "pearson"), "correlations between examples")
+    _passed(name, len(cases))
+
+
+def check_random_orthogonal(fn, draws=2000):
+    """Chapter 2: ``fn(n, rng)`` returns an ``(n, n)`` orthogonal matrix drawn from the Haar
+    distribution with the numpy Generator ``rng``.
+
+    Checked: orthogonality, both determinants occur, and the first entry has mean 0 and
+    variance ``1/n`` over ``draws`` draws (a plain QR decomposition fails the mean)."""
+    name = "check_random_orthogonal"
+    n = 3
+    rng = np.random.default_rng(0)
+    first = np.empty(draws)
+    dets = set()
+    for i in range(draws):
+        case = f"draw {i + 1} of fn({n}, rng)"
+        q = _array(name, case, _call(name, fn, case, n, rng), (n, n))
+        _close(name, case, q.T @ q, np.eye(n), "Q^T Q = I", atol=1e-8)
+        first[i] = q[0, 0]
+        dets.add(round(float(np.linalg.det(q))))
+    if dets != {-1, 1}:
+        _fail(name, f"{draws} draws of fn({n}, rng)", "determinants +1 and -1 (reflections are orthogonal too)",
+              f"only {sorted(dets)}")
+    se = np.sqrt(1 / n / draws)
+    if abs(first.mean()) > 4 * se:
+        _fail(name, f"{draws} draws of fn({n}, rng)", f"Q[0, 0] with mean 0 (within {4 * se:.3f})",
+              f"mean {first.mean():.3f}: the draws favour one sign, so they are not uniform over rotations")
+    if abs(first.var() - 1 / n) > 0.05:
+        _fail(name, f"{draws} draws of fn({n}, rng)", f"Q[0, 0] with variance 1/n = {1 / n:.3f}",
+              f"variance {first.var():.3f}")
+    _passed(name, draws)
+
+
+def check_procrustes(fn):
+    """Chapter 3: ``fn(X, S)`` returns ``W`` ``(n_units, k)`` with orthonormal columns minimising
+    ``||X - W S||_F`` for a network's data ``X`` ``(n_units, n_examples)`` and shared response
+    ``S`` ``(k, n_examples)``: SRM's update of one network's map."""
+    name = "check_procrustes"
+    rng = np.random.default_rng(1)
+    cases = []
+    w_true = random_orthogonal(6, rng)[:, :3]
+    s = rng.standard_normal((3, 40))
+    cases.append(("a noise-free X = W S (6 units, k = 3, 40 examples)", w_true @ s, s))
+    s = rng.standard_normal((4, 25))
+    cases.append(("a noisy 10-unit network, k = 4, 25 examples", rng.standard_normal((10, 4)) @ s
+                  + 0.5 * rng.standard_normal((10, 25)), s))
+    for case, X, S in cases:
+        W = _array(name, case, _call(name, fn, case, X.copy(), S.copy()), (X.shape[0], S.shape[0]))
+        _close(name, case, W.T @ W, np.eye(S.shape[0]), "W^T W = I", atol=1e-8)
+        best = np.linalg.norm(X - srm.procrustes(X @ S.T) @ S)
+        loss = np.linalg.norm(X - W @ S)
+        if loss > best * (1 + 1e-8) + 1e-10:
+            _fail(name, case, f"||X - W S|| = {best:.6f} (the minimum over orthonormal W)", f"{loss:.6f}")
+    _passed(name, len(cases))
+
+
+def check_compare_rsms(fn):
+    """Chapter 4: ``fn(A, B)`` returns the Pearson correlation of two RSMs over their strict
+    lower triangles (the diagonal and the mirrored half left out)."""
+    name = "check_compare_rsms"
+    layers = _layers(2)
+    cases = [(f"the RSMs of {a} and of a noisy copy of it", rsm.rsm(x, "pearson"),
+              rsm.rsm(x + np.random.default_rng(3).standard_normal(x.shape), "pearson")) for a, x in layers]
+    for case, A, B in cases:
+        got = _call(name, fn, case, A.copy(), B.copy())
+        if not np.isscalar(got) and np.ndim(got) != 0:
+            _fail(name, case, "one number", f"shape {np.shape(got)}")
+        _close(name, case, float(got), rsm.compare_rsms(A, B), "the correlation", atol=1e-8)
+    _passed(name, len(cases))
+
+
+def check_linear_cka(fn):
+    """Chapter 7: ``fn(X, Y)`` returns linear CKA between ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)``."""
+    name = "check_linear_cka"
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((8, 50)) + 2
+    cases = [("X and a rotated, scaled, shifted copy of X", x, 3 * random_orthogonal(8, rng) @ x + 1),
+             ("X (8 x 50) and an unrelated Y (5 x 50)", x, rng.standard_normal((5, 50))),
+             ("X and a unit-wise rescaling of X", x, np.geomspace(0.1, 10, 8)[:, None] * x)]
+    for case, X, Y in cases:
+        got = _call(name, fn, case, X.copy(), Y.copy())
+        _close(name, case, float(np.asarray(got)), cca.cka(X, Y), "CKA", atol=1e-8)
+    _passed(name, len(cases))
+
+
+def _cascade(n=60, seed=5):
+    """Layers where one round of removals is not enough: y3 keeps x2 in the first pass, then goes."""
+    a, b, c, r1, r2 = np.linalg.qr(np.random.default_rng(seed).standard_normal((n, 5)))[0].T
+    return np.stack([a, b, r1]), np.stack([a, b + c, c, r2])
+
+
+def check_max_match(fn):
+    """Chapter 8: ``fn(X, Y, eps)`` returns ``(ix, iy)``, the indices of the neurons (rows) of ``X``
+    and ``Y`` in their maximum ``eps``-approximate match."""
+    name = "check_max_match"
+    rng = np.random.default_rng(6)
+    latent = rng.standard_normal((3, 80))
+    planted = (np.concatenate([rng.standard_normal((4, 3)) @ latent, rng.standard_normal((5, 80))]),
+               np.concatenate([rng.standard_normal((5, 80)), rng.standard_normal((3, 3)) @ latent]))
+    x, y = _cascade()
+    cases = [("two layers sharing a 3-dimensional latent, eps = 0.1", *planted, 0.1),
+             ("layers where a removal makes another neuron unmatched, eps = 0.3", x, y, 0.3),
+             ("two unrelated layers of 4 neurons over 80 examples, eps = 0.5",
+              rng.standard_normal((4, 80)), rng.standard_normal((4, 80)), 0.5),
+             ("the shared-latent layers with X's neuron 1 dead (all zeros), eps = 0.1",
+              np.where(np.arange(9)[:, None] == 1, 0.0, planted[0]), planted[1], 0.1)]
+    for case, X, Y, eps in cases:
+        got = _call(name, fn, case, X.copy(), Y.copy(), eps)
+        expected = [sorted(v.tolist()) for v in matching.max_match(X, Y, eps)]
+        try:
+            got = [sorted(int(i) for i in v) for v in got]
+        except (TypeError, ValueError):
+            _fail(name, case, "a pair (ix, iy) of index lists", repr(got))
+        if len(got) != 2 or got != expected:
+            _fail(name, case, f"X neurons {expected[0]} and Y neurons {expected[1]}", f"{got}")
+    _passed(name, len(cases))

@@ -1,0 +1,108 @@
+"""Colab badges and install cells agree with _config.yml; the student edition has no solutions
+and its notebooks run up to the stubs; the install cell works in a fresh environment."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nnsrm_utils import editions
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = editions.chapters()
+
+
+def test_every_notebook_is_a_chapter():
+    assert sorted(CHAPTERS) == sorted(ROOT.joinpath("notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_colab_badge_and_install_cell_agree_with_config(path):
+    url, branch = editions.repository()
+    cells = nbformat.read(path, as_version=4).cells
+    expected = f"https://colab.research.google.com/github/{url.split('github.com/')[1]}/blob/{branch}/notebooks/{path.name}"
+    assert f"{editions.BADGE}({expected})" in cells[0].source, "run: python -m nnsrm_utils.editions stamp"
+    install = [c for c in cells if c.cell_type == "code"][0]
+    assert install.source == editions.install_source(), "run: python -m nnsrm_utils.editions stamp"
+    assert f'"git+{url}@{branch}"' in install.source
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_chapter_ends_with_exercises(path):
+    cells = nbformat.read(path, as_version=4).cells
+    assert any(c.cell_type == "markdown" and c.source.startswith("## Exercises") for c in cells)
+    assert any("{exercise}" in c.source for c in cells) and any("{solution" in c.source for c in cells)
+
+
+def test_stub_keeps_signature_and_docstring_and_raises_the_hint():
+    source = ('import numpy as np\n\n\ndef f(x, y=2):\n    """Add."""\n    # Hint: use +.\n    return x + y\n\n\n'
+              "def g(z):\n    return z\n\nprint(f(1))")
+    namespace = {}
+    exec(editions.stub(source), namespace)
+    assert namespace["f"].__doc__ == "Add." and set(namespace) >= {"f", "g"}
+    with pytest.raises(NotImplementedError, match="Exercise: use \\+."):
+        namespace["f"](1)
+    assert "return" not in editions.stub(source) and "print" not in editions.stub(source)
+
+
+@pytest.fixture(scope="module")
+def student(tmp_path_factory):
+    return editions.student_edition(tmp_path_factory.mktemp("student") / "book")
+
+
+def test_student_edition_has_no_solutions(student):
+    for path in student.joinpath("notebooks").glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        text = "\n".join(c.source for c in nb.cells)
+        assert "{solution" not in text and "# Hint:" not in text
+        assert not any(editions.SOLUTION_TAG in c.metadata.get("tags", []) for c in nb.cells)
+    assert "student edition" in (student / "_config.yml").read_text()
+
+
+@pytest.mark.parametrize("name", [p.name for p in CHAPTERS])
+def test_student_notebook_runs_up_to_the_stubs(student, name):
+    """The install and parameters cells, then the exercises (self-contained by design): every
+    error is a stub's NotImplementedError, and each coding exercise reaches its stub."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(student / "notebooks" / name, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    start = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## Exercises"))
+    nb.cells = code[:2] + [c for c in nb.cells[start:] if c.cell_type == "code"]
+    NotebookClient(nb, timeout=300, allow_errors=True, kernel_name="python3").execute()
+    errors = [o for c in nb.cells for o in c.outputs if o.output_type == "error"]
+    assert all(e.ename == "NotImplementedError" and "Exercise: " in e.evalue for e in errors), \
+        [(e.ename, e.evalue) for e in errors]
+    original = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    n_coding = sum(editions.SOLUTION_TAG in c.metadata.get("tags", []) for c in original.cells)
+    assert len(errors) == n_coding
+
+
+def test_install_cell_installs_into_a_fresh_environment_without_replacing_torch(tmp_path):
+    """The install cell as Colab runs it, with the repository swapped for a copy of this checkout
+    and this environment's packages standing in for Colab's preinstalled ones."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "nnsrm_utils", source / "nnsrm_utils", ignore=shutil.ignore_patterns("__pycache__"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    preinstalled = Path(__import__("torch").__file__).parents[1]
+    Path(site, "colab_preinstalled.pth").write_text(f"{preinstalled}\n")
+
+    cell = editions.install_source().replace(
+        editions.install_source().split("\n")[0], f'SOURCE = "file://{source}"')
+    script = "import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')\n" + cell
+    subprocess.run([python, "-c", script], check=True, timeout=600)
+    check = ("import nnsrm_utils, torch, numpy; "
+             "print(nnsrm_utils.__file__); print(torch.__file__); print(numpy.__file__)")
+    where = subprocess.run([python, "-c", check], check=True, capture_output=True, text=True,
+                           cwd=tmp_path).stdout.split()
+    assert where[0].startswith(site)  # installed into the fresh environment
+    assert all(p.startswith(str(preinstalled)) for p in where[1:])  # torch and numpy left as they were

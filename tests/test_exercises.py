@@ -1,0 +1,100 @@
+"""The autograder: the book's reference solutions pass every check, typical wrong answers fail
+with a message that names the input, the expectation and the result, and never the solution."""
+import nbformat
+import numpy as np
+import pytest
+
+from nnsrm_utils import editions, exercises
+
+
+def _solutions():
+    """Every solution cell of the chapters, executed: name -> function."""
+    namespace = {}
+    for path in editions.chapters():
+        for cell in nbformat.read(path, as_version=4).cells:
+            if editions.SOLUTION_TAG in cell.metadata.get("tags", []):
+                exec(cell.source, namespace)
+    return namespace
+
+
+SOLUTIONS = _solutions()
+CHECKS = {  # check -> the name of the function the chapter's solution defines
+    "check_pearson_rsm": "pearson_rsm",
+    "check_random_orthogonal": "haar_orthogonal",
+    "check_procrustes": "procrustes_step",
+    "check_compare_rsms": "compare_lower",
+    "check_linear_cka": "linear_cka",
+    "check_max_match": "max_match",
+}
+
+
+def test_every_check_has_a_solution_in_the_book():
+    assert set(CHECKS) == {n for n in dir(exercises) if n.startswith("check_")}
+    assert set(CHECKS.values()) <= set(SOLUTIONS)
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_reference_solution_passes(check, capsys):
+    getattr(exercises, check)(SOLUTIONS[CHECKS[check]])
+    assert "passed" in capsys.readouterr().out
+
+
+def _cosine_rsm(X):
+    Z = X / np.linalg.norm(X, axis=0)
+    return Z.T @ Z
+
+
+def _single_pass_match(X, Y, eps):
+    """One round of removals, not repeated until nothing changes."""
+    ix = [i for i in range(len(X)) if np.linalg.norm(X[i]) > 0
+          and np.linalg.norm(X[i] - Y.T @ np.linalg.lstsq(Y.T, X[i], rcond=None)[0]) <= eps * np.linalg.norm(X[i])]
+    iy = [j for j in range(len(Y)) if np.linalg.norm(Y[j] - X[ix].T @ np.linalg.lstsq(X[ix].T, Y[j], rcond=None)[0])
+          <= eps * np.linalg.norm(Y[j])]
+    return ix, iy
+
+
+WRONG = [
+    ("check_pearson_rsm", lambda X: np.corrcoef(X), "shape"),                       # units, not examples
+    ("check_pearson_rsm", _cosine_rsm, "correlations"),                  # cosine: not centred
+    ("check_pearson_rsm", lambda X: np.cov(X, rowvar=False), "correlations"),     # covariance
+    ("check_random_orthogonal", lambda n, rng: np.linalg.qr(rng.standard_normal((n, n)))[0], "determinants"),
+    ("check_random_orthogonal", lambda n, rng: rng.standard_normal((n, n)) / np.sqrt(n), "Q^T Q = I"),
+    ("check_random_orthogonal",  # signs fixed, determinant then forced to +1: rotations only
+     lambda n, rng: (lambda q: q * np.where(np.linalg.det(q) < 0, np.r_[-1, np.ones(n - 1)], 1))(
+         SOLUTIONS["haar_orthogonal"](n, rng)), "determinants"),
+    ("check_procrustes", lambda X, S: np.linalg.lstsq(S.T, X.T, rcond=None)[0].T, "W^T W = I"),
+    ("check_procrustes", lambda X, S: np.linalg.svd(X @ S.T, full_matrices=False)[0], "||X - W S||"),  # U without V^T
+    ("check_compare_rsms", lambda A, B: np.corrcoef(A.ravel(), B.ravel())[0, 1], "correlation"),  # diagonal included
+    ("check_compare_rsms", lambda A, B: np.corrcoef(A[np.tril_indices(len(A), -1)], B[np.tril_indices(len(A), -1)]),
+     "one number"),
+    ("check_linear_cka", lambda X, Y: np.linalg.norm(Y @ X.T) ** 2 / (np.linalg.norm(X @ X.T) * np.linalg.norm(Y @ Y.T)),
+     "CKA"),                                                                         # not centred
+    ("check_linear_cka", lambda X, Y: np.linalg.norm(Y @ X.T) / np.sqrt(np.linalg.norm(X @ X.T) * np.linalg.norm(Y @ Y.T)),
+     "CKA"),
+    ("check_max_match", _single_pass_match, "X neurons"),
+    ("check_max_match", lambda X, Y, eps: (list(range(len(X))), list(range(len(Y)))), "X neurons"),
+]
+
+
+@pytest.mark.parametrize("check, wrong, expected_in_message", WRONG, ids=[f"{c}-{i}" for i, (c, *_) in enumerate(WRONG)])
+def test_wrong_answer_fails_informatively(check, wrong, expected_in_message):
+    with pytest.raises(exercises.CheckFailed) as failure:
+        getattr(exercises, check)(wrong)
+    message = str(failure.value)
+    assert message.startswith(f"{check}: on ") and "expected" in message and "; got" in message
+    assert expected_in_message in message
+    for leak in ("svd", "tril", "lstsq", "np.", "def "):
+        assert leak not in message
+
+
+def test_a_crash_is_reported_as_a_failed_case():
+    with pytest.raises(exercises.CheckFailed, match="ZeroDivisionError"):
+        exercises.check_linear_cka(lambda X, Y: 1 / 0)
+
+
+def test_a_stub_is_not_graded():
+    def stub(X):
+        raise NotImplementedError("Exercise: write this function")
+
+    with pytest.raises(NotImplementedError):
+        exercises.check_pearson_rsm(stub)
