@@ -65,14 +65,6 @@ def install_source(root=ROOT):
             '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"nnsrm_utils @ {SOURCE}"], check=True)')
 
 
-def _install_cell(root):
-    import nbformat
-
-    cell = nbformat.v4.new_code_cell(install_source(root))
-    cell.metadata["tags"] = [INSTALL_TAG, "remove-cell"]
-    return cell
-
-
 def stamp(root=ROOT):
     """Write the badge (under the title) and the install cell (first code cell) into every chapter."""
     import nbformat
@@ -83,8 +75,11 @@ def stamp(root=ROOT):
         head, _, rest = title.source.partition("\n")
         rest = "\n".join(line for line in rest.split("\n") if not line.startswith(BADGE)).lstrip("\n")
         title.source = f"{head}\n\n{badge(path, root)}\n\n{rest}".rstrip("\n")
-        nb.cells = [c for c in nb.cells if INSTALL_TAG not in c.metadata.get("tags", [])]
-        nb.cells.insert(1, _install_cell(root))
+        install = next((c for c in nb.cells if INSTALL_TAG in c.metadata.get("tags", [])), None)
+        if install is None:  # a new chapter: execute it afterwards, as always before committing
+            install = nbformat.v4.new_code_cell(metadata={"tags": [INSTALL_TAG, "remove-cell"]})
+            nb.cells.insert(1, install)
+        install.source = install_source(root)
         nbformat.write(nb, path)
 
 
