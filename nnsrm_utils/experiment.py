@@ -10,6 +10,7 @@ The analyses read the folder with numpy alone (:mod:`nnsrm_utils.analysis`).
 """
 import json
 import os
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -30,12 +31,13 @@ def run_path(architecture, profile, dataset, root=None, variant=None):
     return runs_root(root) / "-".join([architecture, dataset, profile] + ([variant] if variant else []))
 
 
-def run_experiment(architecture, profile=None, dataset=None, root=None, data_root=None, device=None, progress=False,
+def run_experiment(architecture, profile=None, dataset=None, root=None, data_root=None, device=None, progress=None,
                    variant=None):
     """Train the profile's networks, recording activations at every logged epoch; returns the run folder.
 
     ``variant`` names one of the profile's :class:`~nnsrm_utils.profiles.Variant` (wider or
-    narrower networks, random labels), trained into a run folder of its own.
+    narrower networks, random labels), trained into a run folder of its own.  ``progress``:
+    show a progress bar (``None``: only on Colab or in a terminal).
     """
     from .train import load_weights, train_network
 
@@ -124,6 +126,11 @@ def _check_same_run(run, manifest):
 
 
 def _progress(total, desc, enabled):
+    """A progress bar, by default only where someone watches: on Colab or in a terminal.
+
+    Executed notebooks (the book build, nbval) get none: a bar there is stderr noise."""
+    if enabled is None:
+        enabled = "google.colab" in sys.modules or sys.stderr.isatty()
     if not enabled:
         return None
     from tqdm.auto import tqdm

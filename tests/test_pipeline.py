@@ -123,3 +123,17 @@ def test_unknown_variant_is_refused():
         TINY.train_config("convnet", 10, "wide")
     with pytest.raises(ValueError, match="ConvNet only"):
         TINY.train_config("resnet18", 10, "narrow")
+
+
+def test_progress_bar_only_where_someone_watches(monkeypatch):
+    import sys
+    import types
+
+    from nnsrm_utils.experiment import _progress
+
+    assert _progress(10, "x", None) is None  # pytest's captured stderr: not a terminal, not Colab
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    bar = _progress(10, "x", None)
+    assert bar is not None and bar.total == 10
+    bar.close()
+    assert _progress(10, "x", False) is None
