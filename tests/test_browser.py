@@ -59,10 +59,12 @@ def test_chapter_page(site, chapter):
     text = main.inner_text()
     assert "Traceback" not in text and "Warning:" not in text and " object at 0x" not in text
 
-    figures = main.locator("img:not([src^='http'])")  # the Colab badge is remote, the figures are not
+    figures = main.locator("img[src*='_images/']")  # the chapter's figures (not the badge or button icons)
     assert figures.count() >= 1
     for i in range(figures.count()):
         assert figures.nth(i).evaluate("img => img.complete && img.naturalWidth > 0"), f"figure {i} did not load"
+        assert figures.nth(i).evaluate("img => img.closest('figure')?.querySelector('figcaption')?.innerText.length > 20"), \
+            f"figure {i} has no caption"
 
     colab = editions.colab_url(chapter)
     assert main.locator(f"a[href='{colab}']").count() >= 1, "no Colab badge with this chapter's path"

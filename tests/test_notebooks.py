@@ -31,3 +31,11 @@ def test_starts_with_title_install_and_parameters_cells(path):
     install, parameters = [c for c in cells if c["cell_type"] == "code"][:2]
     assert "colab-install" in install["metadata"].get("tags", [])
     assert "parameters" in parameters["metadata"].get("tags", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_has_a_caption(path):
+    for c in json.loads(path.read_text())["cells"]:
+        if any(k.startswith("image/") for o in c.get("outputs", []) for k in o.get("data", {})):
+            caption = c["metadata"].get("mystnb", {}).get("figure", {}).get("caption", "")
+            assert len(caption) > 20, f"figure without a caption (cell metadata mystnb.figure.caption): {''.join(c['source'])[:80]}"
