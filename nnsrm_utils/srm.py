@@ -56,41 +56,50 @@ from ._validate import check_activations, check_layer
 
 
 def _sumsq(a, b=None):
-    """Sum of ``a * b`` (default ``a * a``) accumulated in float64."""
-    return float(np.sum(a * (a if b is None else b), dtype=np.float64))
+    """Sum of ``a * b`` (default ``a * a``), products and sum in float64."""
+    a = a.ravel()
+    return float(np.einsum("i,i->", a, a if b is None else b.ravel(), dtype=np.float64))
 
 
 def procrustes(A):
     """Orthonormal ``W`` maximising ``trace(W^T A)``: the polar factor ``U V^T`` of ``A = U S V^T``.
 
-    Computed as ``A (A^T A)^{-1/2}`` from an eigendecomposition of the small
-    ``k x k`` Gram matrix in float64, two to three times faster than an SVD of
-    ``A``.  Squaring the condition number costs accuracy only along ``A``'s tiny
-    singular directions, which do not affect ``trace(W^T A)``; one Newton-Schulz
-    step then restores ``W^T W = I`` to rounding.  A (nearly) singular ``A``,
-    whose polar factor is not unique, goes to the SVD.
+    Computed as ``A (A^T A)^{-1/2}`` in float64 from an eigendecomposition of the small
+    ``k x k`` Gram matrix, two to three times faster than an SVD of ``A``.  Squaring the
+    condition number costs accuracy only along ``A``'s tiny singular directions: ``W^T W``
+    is off ``I`` by about ``eps * cond(A)^2``, and where that exceeds the output's rounding
+    one Newton-Schulz step restores it.  A (nearly) singular ``A``, whose polar factor is
+    not unique, goes to the SVD.
     """
     a64 = A.astype(np.float64, copy=False)
     evals, evecs = np.linalg.eigh(a64.T @ a64)
     if not evals[0] > 1e-12 * evals[-1] > 0:
         U, _, Vt = np.linalg.svd(A, full_matrices=False)
         return U @ Vt
-    W = A @ ((evecs / np.sqrt(evals)) @ evecs.T).astype(A.dtype)
-    return 1.5 * W - 0.5 * W @ (W.T @ W)
+    W = a64 @ ((evecs / np.sqrt(evals)) @ evecs.T)
+    if np.finfo(np.float64).eps * evals[-1] / evals[0] > np.finfo(A.dtype).eps:
+        W = 1.5 * W - 0.5 * W @ (W.T @ W)
+    return W.astype(A.dtype, copy=False)
+
+
+def _each(fn, *args):
+    """``[fn(*a) for a in zip(*args)]``, two or more at a time with one BLAS thread each.
+
+    Used for the per-network QR and Procrustes steps: LAPACK keeps only one core busy for
+    much of a ``1000 x 1000`` factorisation, so side by side is about 25% faster on two cores.
+    """
+    workers = min(len(args[0]), os.cpu_count() or 1)
+    if workers < 2:
+        return list(map(fn, *args))
+    with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, *args))
 
 
 def _procrustes_each(As):
-    """:func:`procrustes` of every network's matrix.
-
-    Large ones run side by side, one BLAS thread each: LAPACK's symmetric
-    eigensolver keeps only one core busy for much of its time (about 25% faster
-    on two cores for k = 1,000).
-    """
-    workers = min(len(As), os.cpu_count() or 1)
-    if workers < 2 or min(a.shape[1] for a in As) < 256:
+    """:func:`procrustes` of every network's matrix (side by side when they are large)."""
+    if min(a.shape[1] for a in As) < 256:
         return [procrustes(a) for a in As]
-    with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(procrustes, As))
+    return _each(procrustes, As)
 
 
 def _centred_product(X, mu, M, transpose=False):
@@ -126,16 +135,52 @@ def init_w(n_units, n_features, random_state=0, dtype=np.float64):
     """BrainIAK's initial ``W_i``: Q of a QR of uniform noise, one seeded stream per network."""
     seeder = np.random.RandomState(random_state)
     seeds = [seeder.randint(2**32) for _ in n_units]
-    return [
-        np.linalg.qr(np.random.RandomState(s).random_sample((v, n_features)))[0].astype(dtype)
-        for s, v in zip(seeds, n_units)
-    ]
+
+    def one(seed, v):
+        return np.linalg.qr(np.random.RandomState(seed).random_sample((v, n_features)))[0].astype(dtype)
+
+    return _each(one, seeds, n_units)
+
+
+class _Stack:
+    """Every network's centred data stacked in one array, and the product SRM takes from it.
+
+    Each update needs ``Z_i = X_i Y^T`` for every network, where ``Y = sum_j c_j W_j^T X_j``
+    (``c_j = 1/m`` in DetSRM, ``1/rho_j^2`` in SRM).  Formed directly that costs ``4 N k T``
+    flops (``N`` units in all, ``T`` examples); from the Gram matrix ``C = X X^T`` of the stack
+    it is one product ``Z = C [c_j W_j]``, ``2 N^2 k`` flops, after ``N^2 T`` once.  The Gram
+    matrix is used when that saves flops over ``n_iter`` iterations, which needs ``N < 2 T``
+    (so it never holds more than twice the data).
+    """
+
+    def __init__(self, x, rows, k, n_iter, gram=True):
+        self.x, self.rows = x, rows
+        n, t = x.shape
+        self.gram = x @ x.T if gram and n_iter * k * (4 * t - 2 * n) > n * t else None
+
+    def split(self, a):
+        """Network ``i``'s rows of a stacked array."""
+        return [a[i:j] for i, j in zip(self.rows[:-1], self.rows[1:])]
+
+    def stack(self, w, c):
+        """``[c_j W_j]`` stacked, ``(N, k)``."""
+        return np.concatenate([float(cj) * wj for cj, wj in zip(c, w)]).astype(self.x.dtype, copy=False)
+
+    def shared(self, wc):
+        """``Y = sum_j c_j W_j^T X_j`` for ``wc = stack(w, c)``."""
+        return wc.T @ self.x
+
+    def cross(self, wc):
+        """``X Y^T`` (stacked ``Z_i``) for ``wc = stack(w, c)``."""
+        return self.x @ self.shared(wc).T if self.gram is None else self.gram @ wc
 
 
 class _BaseSRM:
     """Validation, centring and the transforms shared by both estimators."""
 
-    _reduce_wide = True  # fit wide networks on their Gram factor (off only to benchmark the direct path)
+    # Exact shortcuts, switched off only to test and benchmark the direct path:
+    _reduce_wide = True  # fit wide networks on their Gram factor
+    _gram_products = True  # form X_i S^T from the stack's Gram matrix where that is cheaper
 
     def __init__(self, n_features=50, n_iter=10, tol=None, random_state=0):
         self.n_features = n_features
@@ -163,19 +208,23 @@ class _BaseSRM:
         dtype = np.result_type(*Xs)
         self.mu_ = [X.mean(axis=1) for X in Xs]
         w = init_w([X.shape[0] for X in Xs], k, self.random_state, dtype)
-        data, bases = [], []
+        parts, bases = [], []  # what is stacked for each network: X_i and its means, or R_i
         for i, (X, mu) in enumerate(zip(Xs, self.mu_)):
             reduced = _row_space(X, mu, k) if self._reduce_wide and X.shape[0] > n_examples else None
             if reduced is None:
-                data.append((X - mu[:, None]).astype(dtype, copy=False))
+                parts.append((X, mu))
                 bases.append(None)
             else:  # fit on R_i; the first S-step sees W_i^T X_i = (B_i^T X_i^T W_i)^T R_i
                 r, basis = reduced
-                data.append(r.astype(dtype))
+                parts.append((r.astype(dtype), np.zeros(len(r), dtype)))
                 bases.append(basis)
                 w[i] = (basis.T @ _centred_product(X.T, mu, w[i], transpose=True)).astype(dtype)
+        rows = np.cumsum([0] + [len(p) for p, _ in parts])
+        x = np.empty((rows[-1], n_examples), dtype)
+        for (p, mu), a, b in zip(parts, rows, rows[1:]):
+            np.subtract(p, mu[:, None], out=x[a:b], casting="same_kind")
         self._fit_inputs = (Xs, bases)
-        return data, w
+        return _Stack(x, rows, k, self.n_iter, self._gram_products), w
 
     def _lift(self, w):
         """Map the ``W_i`` of reduced (wide) networks back to unit space: ``W_i = X_i B_i W~_i``."""
@@ -243,19 +292,21 @@ class DetSRM(_BaseSRM):
     """
 
     def fit(self, Xs):
-        Xc, w = self._prepare(Xs)
-        n_examples, sq = Xc[0].shape[1], sum(_sumsq(X) for X in Xc)
+        data, w = self._prepare(Xs)
+        m, n_examples = len(w), data.x.shape[1]
+        sq = _sumsq(data.x)
         history = []
         for _ in range(self.n_iter):
-            s = sum(wi.T @ X for wi, X in zip(w, Xc)) / len(Xc)
-            a = [X @ s.T for X in Xc]
-            w = _procrustes_each(a)
+            sc = data.stack(w, np.full(m, 1 / m))  # S = sc^T X = mean_i W_i^T X_i
+            a = data.cross(sc)  # X_i S^T, stacked
+            s_sq = _sumsq(sc, a)  # ||S||^2 = sum_i <W_i / m, X_i S^T>
+            w = _procrustes_each(data.split(a))
             # ||W_i S||^2 = ||S||^2 because W_i has orthonormal columns.
-            fit_term = sum(_sumsq(wi, ai) for wi, ai in zip(w, a))
-            history.append(0.5 / n_examples * (sq - 2 * fit_term + len(Xc) * _sumsq(s)))
+            fit_term = sum(_sumsq(wi, ai) for wi, ai in zip(w, data.split(a)))
+            history.append(0.5 / n_examples * (sq - 2 * fit_term + m * s_sq))
             if self._converged(history):
                 break
-        self.s_ = sum(wi.T @ X for wi, X in zip(w, Xc)) / len(Xc)
+        self.s_ = data.shared(data.stack(w, np.full(m, 1 / m)))
         self.w_ = self._lift(w)
         self.objective_ = np.array(history)
         self.n_iter_ = len(history)
@@ -279,53 +330,53 @@ class SRM(_BaseSRM):
     """
 
     def fit(self, Xs):
-        Xc, w = self._prepare(Xs)
-        n_examples, k = Xc[0].shape[1], self.n_features
+        data, w = self._prepare(Xs)
+        n_examples, k = data.x.shape[1], self.n_features
         units = np.array([X.shape[0] for X in self._fit_inputs[0]])
-        sq = np.array([_sumsq(X) for X in Xc])
-        rho2, sigma_s = np.ones(len(Xc)), np.eye(k)
+        sq = np.array([_sumsq(x) for x in data.split(data.x)])
+        rho2, sigma_s = np.ones(len(w)), np.eye(k)
         history = []
         for _ in range(self.n_iter):
-            s, post_cov, ll = self._e_step(Xc, w, rho2, sigma_s, sq, units)
-            history.append(ll)
+            # E-step.  With y = sum_i W_i^T x_i / rho_i^2, the posterior mean is s = P y, so
+            # every product with the data goes through X_i y^T (stacked z) and y y^T.
+            wc = data.stack(w, 1 / rho2)
+            z = data.cross(wc)
+            yy = (wc.T @ z).astype(np.float64)
+            post_cov, logdet_ratio = self._posterior(sigma_s, rho2)
+            history.append(self._loglik(yy, post_cov, logdet_ratio, rho2, sq, units, n_examples))
             # M-step: each parameter block is maximised exactly given the posterior.
-            sigma_s = post_cov + _gram(s) / n_examples
+            sigma_s = post_cov + post_cov @ yy @ post_cov / n_examples  # E[s s^T]
             trace_term = n_examples * np.trace(sigma_s)
-            a = [X @ s.T for X in Xc]
+            a = data.split(z @ post_cov.astype(z.dtype))  # X_i s^T
             w = _procrustes_each(a)
             fit_term = np.array([_sumsq(wi, ai) for wi, ai in zip(w, a)])
             rho2 = (sq - 2 * fit_term + trace_term) / (n_examples * units)
             # Noise-free data drive rho2 to 0 (and rounding below it): floor it at
             # machine precision relative to each network's variance.
-            rho2 = np.maximum(rho2, np.finfo(Xc[0].dtype).eps * sq / (n_examples * units))
+            rho2 = np.maximum(rho2, np.finfo(data.x.dtype).eps * sq / (n_examples * units))
             if self._converged(history):
                 break
-        self.s_ = self._e_step(Xc, w, rho2, sigma_s, sq, units)[0]
+        post_cov = self._posterior(sigma_s, rho2)[0]
+        self.s_ = post_cov.astype(data.x.dtype) @ data.shared(data.stack(w, 1 / rho2))
         self.w_, self.rho2_, self.sigma_s_ = self._lift(w), rho2, sigma_s
         self.loglik_ = np.array(history)
         self.n_iter_ = len(history)
         return self
 
     @staticmethod
-    def _e_step(Xc, w, rho2, sigma_s, sq, units):
-        """Posterior mean and covariance of ``s``, and the log-likelihood, at the given parameters."""
-        n_examples = Xc[0].shape[1]
-        y = sum(wi.T @ X / float(r) for wi, X, r in zip(w, Xc, rho2))  # sum_i W_i^T x_i / rho_i^2
-        # Posterior covariance (Sigma_s^-1 + rho0 I)^-1, rho0 = sum_i 1/rho_i^2 (W_i^T W_i = I).
+    def _posterior(sigma_s, rho2):
+        """Posterior covariance of ``s``, ``P = (Sigma_s^-1 + rho0 I)^-1`` with ``rho0 = sum_i 1/rho_i^2``
+        (``W_i^T W_i = I``), and ``log det Sigma_s - log det P``."""
         post_cov = np.linalg.inv(np.linalg.inv(sigma_s) + np.sum(1 / rho2) * np.eye(len(sigma_s)))
         post_cov = (post_cov + post_cov.T) / 2
-        s = post_cov.astype(y.dtype) @ y
-        # Marginal log-likelihood via Woodbury: C = W Sigma_s W^T + Psi.
-        logdet_c = np.sum(units * np.log(rho2)) + np.linalg.slogdet(sigma_s)[1] - np.linalg.slogdet(post_cov)[1]
-        quad = np.sum(sq / rho2) - _sumsq(y, s)
-        ll = -0.5 * (n_examples * (units.sum() * np.log(2 * np.pi) + logdet_c) + quad)
-        return s, post_cov, ll
+        return post_cov, np.linalg.slogdet(sigma_s)[1] - np.linalg.slogdet(post_cov)[1]
 
-
-def _gram(s):
-    """``s @ s.T`` in float64."""
-    g = s @ s.T
-    return g.astype(np.float64)
+    @staticmethod
+    def _loglik(yy, post_cov, logdet_ratio, rho2, sq, units, n_examples):
+        """Marginal log-likelihood of the centred data, via Woodbury: ``C = W Sigma_s W^T + Psi``."""
+        logdet_c = np.sum(units * np.log(rho2)) + logdet_ratio
+        quad = np.sum(sq / rho2) - np.sum(yy * post_cov)  # sum_i ||x_i||^2 / rho_i^2 - y^T P y
+        return -0.5 * (n_examples * (units.sum() * np.log(2 * np.pi) + logdet_c) + quad)
 
 
 def variance_explained(model, Xs, leave_one_out=False):

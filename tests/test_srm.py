@@ -52,6 +52,49 @@ def test_wide_networks_are_fitted_exactly_on_the_gram_factor(estimator, rng):
         np.testing.assert_allclose(a, b, atol=1e-8)
 
 
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_gram_route_equals_the_direct_products(estimator, rng):
+    # X_i S^T from the stack's Gram matrix (taken at this size) must equal the direct products
+    xs, _ = planted_layer(rng, units=(12, 10, 15), k=4, n_examples=80, noise=0.5)
+    stack = srm._Stack(np.concatenate(_centred(xs)), np.array([0, 12, 22, 37]), k=4, n_iter=7)
+    assert stack.gram is not None
+    fits = []
+    for gram in (True, False):
+        model = estimator(n_features=4, n_iter=7, random_state=2)
+        model._gram_products = gram
+        fits.append(model.fit(xs))
+    for a, b in zip(fits[0].w_, fits[1].w_):
+        np.testing.assert_allclose(a, b, atol=1e-10)
+    np.testing.assert_allclose(fits[0].s_, fits[1].s_, atol=1e-10)
+    history = "objective_" if estimator is srm.DetSRM else "loglik_"
+    np.testing.assert_allclose(getattr(fits[0], history), getattr(fits[1], history), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cond", [1e1, 1e5])
+def test_procrustes_is_the_polar_factor(dtype, cond, rng):
+    # cond 1e5 squares to 1e10 in the Gram matrix: the Newton-Schulz step must restore W^T W = I
+    u, _ = np.linalg.qr(rng.standard_normal((60, 20)))
+    v, _ = np.linalg.qr(rng.standard_normal((20, 20)))
+    a = ((u * np.geomspace(1, 1 / cond, 20)) @ v.T).astype(dtype)
+    w = srm.procrustes(a)
+    assert w.dtype == dtype
+    left, _, right = np.linalg.svd(a.astype(np.float64), full_matrices=False)  # the same (rounded) input
+    tol = 100 * np.finfo(dtype).eps
+    np.testing.assert_allclose(w.T.astype(np.float64) @ w, np.eye(20), atol=tol)
+    # the maximum of trace(W^T A) is the sum of singular values, reached to rounding ...
+    np.testing.assert_allclose(np.sum(w * a, dtype=np.float64), np.linalg.svd(a.astype(np.float64))[1].sum(), rtol=tol)
+    # ... and W is the polar factor up to eps * cond^2 along the tiny singular directions (see the docstring)
+    np.testing.assert_allclose(w, left @ right, atol=tol + np.finfo(np.float64).eps * cond**2)
+
+
+def test_procrustes_of_a_rank_deficient_matrix_is_orthonormal(rng):
+    a = rng.standard_normal((30, 3)) @ rng.standard_normal((3, 8))  # rank 3 < 8: not unique
+    w = srm.procrustes(a)
+    np.testing.assert_allclose(w.T @ w, np.eye(8), atol=1e-12)
+    np.testing.assert_allclose(np.sum(w * a), np.linalg.svd(a, compute_uv=False).sum(), rtol=1e-12)
+
+
 def test_prob_srm_against_brainiak_itself(rng):
     bsrm = pytest.importorskip("brainiak.funcalign.srm")
     xs = _centred(planted_layer(rng, noise=0.5)[0])
