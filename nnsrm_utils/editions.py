@@ -105,7 +105,10 @@ def stub(source):
             and isinstance(body[0].value.value, str)
         keep_to = body[0].end_lineno if has_doc else body[0].lineno - 1
         indent = " " * body[0].col_offset
-        out += lines[node.lineno - 1 - len(node.decorator_list):keep_to]
+        head = lines[node.lineno - 1 - len(node.decorator_list):keep_to]
+        while not has_doc and head[-1].strip()[:1] in ("", "#"):  # comments after the signature (the hint)
+            head.pop()
+        out += head
         out += [f"{indent}raise NotImplementedError({('Exercise: ' + hint)!r})", "", ""]
     return "\n".join(out).rstrip("\n") if out else f"raise NotImplementedError({('Exercise: ' + hint)!r})"
 

@@ -45,6 +45,9 @@ def test_stub_keeps_signature_and_docstring_and_raises_the_hint():
     with pytest.raises(NotImplementedError, match="Exercise: use \\+."):
         namespace["f"](1)
     assert "return" not in editions.stub(source) and "print" not in editions.stub(source)
+    # without a docstring, a hint between the signature and the body must not survive either
+    bare = editions.stub("def h(a,\n      b):\n    # Hint: multiply.\n    return a * b")
+    assert "# Hint" not in bare and "b):" in bare and "Exercise: multiply." in bare
 
 
 @pytest.fixture(scope="module")
