@@ -82,24 +82,23 @@ def procrustes(A):
     return W.astype(A.dtype, copy=False)
 
 
-def _each(fn, *args):
-    """``[fn(*a) for a in zip(*args)]``, two or more at a time with one BLAS thread each.
+def _each(fn, *args, large=True):
+    """``[fn(*a) for a in zip(*args)]``; for ``large`` (about ``256 x 256`` and up) factorisations,
+    two or more at a time with one BLAS thread each.
 
     Used for the per-network QR and Procrustes steps: LAPACK keeps only one core busy for
     much of a ``1000 x 1000`` factorisation, so side by side is about 25% faster on two cores.
     """
     workers = min(len(args[0]), os.cpu_count() or 1)
-    if workers < 2:
+    if not large or workers < 2:
         return list(map(fn, *args))
     with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
         return list(pool.map(fn, *args))
 
 
 def _procrustes_each(As):
-    """:func:`procrustes` of every network's matrix (side by side when they are large)."""
-    if min(a.shape[1] for a in As) < 256:
-        return [procrustes(a) for a in As]
-    return _each(procrustes, As)
+    """:func:`procrustes` of every network's matrix."""
+    return _each(procrustes, As, large=min(a.shape[1] for a in As) >= 256)
 
 
 def _centred_product(X, mu, M, transpose=False):
@@ -139,7 +138,7 @@ def init_w(n_units, n_features, random_state=0, dtype=np.float64):
     def one(seed, v):
         return np.linalg.qr(np.random.RandomState(seed).random_sample((v, n_features)))[0].astype(dtype)
 
-    return _each(one, seeds, n_units)
+    return _each(one, seeds, n_units, large=n_features >= 256)
 
 
 class _Stack:
