@@ -88,13 +88,17 @@ def run_experiment(architecture, profile=None, dataset=None, root=None, data_roo
     return run
 
 
-def load_neurons(run, epoch, layers=None, n_images=10_000, max_positions=10_000, data_root=None, device=None):
+def load_neurons(run, epoch, layers=None, n_images=10_000, max_positions=10_000, relu=True, data_root=None,
+                 device=None):
     """Every network's neurons at ``epoch``, as Wang et al. (2018) define them: layer -> list of arrays.
 
     Recomputed from the checkpoints on ``n_images`` test images (stratified; Wang et al. used
     the whole test set), with a conv channel as one neuron over ``max_positions`` sampled
     (image, position) pairs (:func:`~nnsrm_utils.record.neuron_activity`).  Each layer maps to
-    one ``(n_neurons, n_points)`` array per network, all over the same data points.
+    one ``(n_neurons, n_points)`` array per network, all over the same data points.  With
+    ``relu=True`` (theirs) a neuron's activity is its ReLU output: layers recorded before the
+    ReLU that follows them (the ConvNet's ``dense``, the ResNet's batch norms) get it here;
+    only the ConvNet's ``logits``, the network's output, stay linear.
     """
     from .train import TrainConfig, load_weights
 
@@ -109,7 +113,8 @@ def load_neurons(run, epoch, layers=None, n_images=10_000, max_positions=10_000,
         names = layers or list(model.analysed_layers)
         per_network.append(neuron_activity(model, {n: model.analysed_layers[n] for n in names}, x, max_positions,
                                            device=device or "cpu"))
-    return {name: [net[name] for net in per_network] for name in per_network[0]}
+    return {name: [net[name] if name == "logits" or not relu else np.maximum(net[name], 0) for net in per_network]
+            for name in per_network[0]}
 
 
 def _check_same_run(run, manifest):

@@ -96,18 +96,12 @@ def test_cka_identifies_layers_better_than_cca(convnet):
 
 # ---- chapter 8: neuron matching on the same networks ---------------------------------------------
 
-def _relu_neurons(run, epoch):
-    from nnsrm_utils.experiment import load_neurons
-
-    return {layer: nets if layer == "logits" else [np.maximum(x, 0) for x in nets]
-            for layer, nets in load_neurons(run["path"], epoch).items()}
-
-
 def test_intermediate_channels_do_not_match_though_srm_aligns_them(convnet):
     from nnsrm_utils import matching
+    from nnsrm_utils.experiment import load_neurons
     from nnsrm_utils.srm import SRM, variance_explained
 
-    neurons = _relu_neurons(convnet, convnet["epochs"][-1])
+    neurons = load_neurons(convnet["path"], convnet["epochs"][-1])  # ReLU outputs, logits linear (Wang et al.)
     sweep = {layer: matching.epsilon_sweep(nets[0], nets[1], (0.3, 0.5)) for layer, nets in neurons.items()}
     for layer in ("pool1", "pool2"):  # 0.00 at 0.3, about 0.7 at 0.5 on the development machine
         assert sweep[layer][0] < 0.05 and sweep[layer][1] > 0.4, layer
@@ -120,8 +114,9 @@ def test_intermediate_channels_do_not_match_though_srm_aligns_them(convnet):
 
 def test_trained_resnet_channels_match_less_than_untrained(resnet):
     from nnsrm_utils import matching
+    from nnsrm_utils.experiment import load_neurons
 
-    trained, untrained = (_relu_neurons(resnet, e) for e in (resnet["epochs"][-1], 0))
+    trained, untrained = (load_neurons(resnet["path"], e) for e in (resnet["epochs"][-1], 0))
     late = ("bn11", "bn13", "bn15", "bn17")
     t = np.mean([matching.match_similarity(*trained[layer][:2], 0.5) for layer in late])
     u = np.mean([matching.match_similarity(*untrained[layer][:2], 0.5) for layer in late])
