@@ -83,6 +83,8 @@ def train_network(config, x_train, y_train, seed, net_dir, device=None, progress
     net_dir.mkdir(parents=True, exist_ok=True)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     x_train, y_train = torch.as_tensor(x_train), torch.as_tensor(y_train)
+    if device.type == "cuda":  # cuDNN's fastest convolutions are not reproducible from run to run
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     torch.manual_seed(seed)
     model = build_model(config.architecture, config.n_classes, **config.model_kwargs).to(device)
     opt = _optimizer(config, model)
@@ -91,11 +93,14 @@ def train_network(config, x_train, y_train, seed, net_dir, device=None, progress
     history, start = [], 1
     state_path = net_dir / "state.pt"
     if state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=True)
+        # on the CPU: the RNG state must stay there; the model and optimizer copy theirs to the device
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         plateau.load_state_dict(state["plateau"])
         torch.set_rng_state(state["rng"])
+        if device.type == "cuda" and "cuda_rng" in state:  # dropout draws from the device's generator
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
         history, start = json.loads(state["history"]), state["epoch"] + 1
     elif 0 in config.logged_epochs:
         _save(model.state_dict(), net_dir / "epoch_000.pt")
@@ -108,7 +113,8 @@ def train_network(config, x_train, y_train, seed, net_dir, device=None, progress
             _save(model.state_dict(), net_dir / f"epoch_{epoch:03d}.pt")
         _save({"model": model.state_dict(), "optimizer": opt.state_dict(), "plateau": plateau.state_dict(),
                "rng": torch.get_rng_state(), "epoch": epoch, "history": json.dumps(history),
-               "config": json.dumps(asdict(config))}, state_path)
+               "config": json.dumps(asdict(config)),
+               **({"cuda_rng": torch.cuda.get_rng_state(device)} if device.type == "cuda" else {})}, state_path)
         (net_dir / "history.json").write_text(json.dumps(history))  # a readable copy of the state's
         if progress:
             progress(epoch, row)

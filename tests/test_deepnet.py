@@ -20,7 +20,7 @@ def tiny_data():
 
 
 def _weights(model):
-    return torch.cat([p.detach().flatten() for p in model.state_dict().values() if p.dtype.is_floating_point])
+    return torch.cat([p.detach().flatten().cpu() for p in model.state_dict().values() if p.dtype.is_floating_point])
 
 
 def test_convnet_layers_have_the_papers_sizes():
