@@ -293,19 +293,21 @@ class DetSRM(_BaseSRM):
     def fit(self, Xs):
         data, w = self._prepare(Xs)
         m, n_examples = len(w), data.x.shape[1]
+        mean = np.full(m, 1 / m)
         sq = _sumsq(data.x)
         history = []
         for _ in range(self.n_iter):
-            sc = data.stack(w, np.full(m, 1 / m))  # S = sc^T X = mean_i W_i^T X_i
+            sc = data.stack(w, mean)  # S = sc^T X = mean_i W_i^T X_i
             a = data.cross(sc)  # X_i S^T, stacked
             s_sq = _sumsq(sc, a)  # ||S||^2 = sum_i <W_i / m, X_i S^T>
-            w = _procrustes_each(data.split(a))
+            a = data.split(a)
+            w = _procrustes_each(a)
             # ||W_i S||^2 = ||S||^2 because W_i has orthonormal columns.
-            fit_term = sum(_sumsq(wi, ai) for wi, ai in zip(w, data.split(a)))
+            fit_term = sum(_sumsq(wi, ai) for wi, ai in zip(w, a))
             history.append(0.5 / n_examples * (sq - 2 * fit_term + m * s_sq))
             if self._converged(history):
                 break
-        self.s_ = data.shared(data.stack(w, np.full(m, 1 / m)))
+        self.s_ = data.shared(data.stack(w, mean))
         self.w_ = self._lift(w)
         self.objective_ = np.array(history)
         self.n_iter_ = len(history)

@@ -79,11 +79,11 @@ def test_procrustes_is_the_polar_factor(dtype, cond, rng):
     a = ((u * np.geomspace(1, 1 / cond, 20)) @ v.T).astype(dtype)
     w = srm.procrustes(a)
     assert w.dtype == dtype
-    left, _, right = np.linalg.svd(a.astype(np.float64), full_matrices=False)  # the same (rounded) input
+    left, sv, right = np.linalg.svd(a.astype(np.float64), full_matrices=False)  # the same (rounded) input
     tol = 100 * np.finfo(dtype).eps
     np.testing.assert_allclose(w.T.astype(np.float64) @ w, np.eye(20), atol=tol)
     # the maximum of trace(W^T A) is the sum of singular values, reached to rounding ...
-    np.testing.assert_allclose(np.sum(w * a, dtype=np.float64), np.linalg.svd(a.astype(np.float64))[1].sum(), rtol=tol)
+    np.testing.assert_allclose(np.sum(w * a, dtype=np.float64), sv.sum(), rtol=tol)
     # ... and W is the polar factor up to eps * cond^2 along the tiny singular directions (see the docstring)
     np.testing.assert_allclose(w, left @ right, atol=tol + np.finfo(np.float64).eps * cond**2)
 
