@@ -163,7 +163,10 @@ class _Stack:
 
     def stack(self, w, c):
         """``[c_j W_j]`` stacked, ``(N, k)``."""
-        return np.concatenate([float(cj) * wj for cj, wj in zip(c, w)]).astype(self.x.dtype, copy=False)
+        wc = np.empty((self.rows[-1], w[0].shape[1]), self.x.dtype)
+        for wj, cj, part in zip(w, c, self.split(wc)):
+            np.multiply(wj, float(cj), out=part, casting="same_kind")
+        return wc
 
     def shared(self, wc):
         """``Y = sum_j c_j W_j^T X_j`` for ``wc = stack(w, c)``."""
@@ -367,10 +370,16 @@ class SRM(_BaseSRM):
     @staticmethod
     def _posterior(sigma_s, rho2):
         """Posterior covariance of ``s``, ``P = (Sigma_s^-1 + rho0 I)^-1`` with ``rho0 = sum_i 1/rho_i^2``
-        (``W_i^T W_i = I``), and ``log det Sigma_s - log det P``."""
-        post_cov = np.linalg.inv(np.linalg.inv(sigma_s) + np.sum(1 / rho2) * np.eye(len(sigma_s)))
-        post_cov = (post_cov + post_cov.T) / 2
-        return post_cov, np.linalg.slogdet(sigma_s)[1] - np.linalg.slogdet(post_cov)[1]
+        (``W_i^T W_i = I``), and ``log det Sigma_s - log det P``.
+
+        Both from ``C = I + rho0 Sigma_s``: ``P = C^-1 Sigma_s`` and the log-determinant ratio is
+        ``log det C``.  One solve with a matrix whose eigenvalues are at least 1, instead of two
+        inverses, one of them of the possibly ill-conditioned ``Sigma_s``.
+        """
+        c = np.sum(1 / rho2) * sigma_s
+        c[np.diag_indices_from(c)] += 1
+        post_cov = np.linalg.solve(c, sigma_s)
+        return (post_cov + post_cov.T) / 2, np.linalg.slogdet(c)[1]
 
     @staticmethod
     def _loglik(yy, post_cov, logdet_ratio, rho2, sq, units, n_examples):
