@@ -7,7 +7,10 @@
   prose is dropped and each code cell tagged ``solution`` becomes a stub that keeps the
   function's signature and docstring and raises ``NotImplementedError`` with the hint written
   in the solution as a ``# Hint:`` comment (``python -m nnsrm_utils.editions student DIR``).
-  Nothing is maintained twice: the student edition is generated from the chapters.
+  Nothing is maintained twice: the student edition is generated from the chapters.  Its Colab
+  badges and launch buttons point at the repository's student branch (``student_branch`` in
+  ``_config.yml``), where the instructor publishes ``DIR``, never at the notebooks with the
+  solutions; its install cells still install the package from the main branch.
 
 Needs ``nbformat`` and ``pyyaml`` (installed with the book's tools, not with the package).
 """
@@ -35,6 +38,11 @@ def repository(root=ROOT):
     return repo["url"].rstrip("/"), repo.get("branch", "main")
 
 
+def student_branch(root=ROOT):
+    """The branch the student edition is published to, from ``_config.yml`` (default ``student``)."""
+    return _yaml(Path(root) / "_config.yml")["repository"].get("student_branch", "student")
+
+
 def chapters(root=ROOT):
     """The notebooks of ``_toc.yml``, in book order."""
     toc = _yaml(Path(root) / "_toc.yml")
@@ -42,14 +50,15 @@ def chapters(root=ROOT):
     return [Path(root) / f"{f}.ipynb" for f in files if (Path(root) / f"{f}.ipynb").exists()]
 
 
-def colab_url(notebook, root=ROOT):
-    url, branch = repository(root)
+def colab_url(notebook, root=ROOT, branch=None):
+    url, main = repository(root)
+    branch = branch or main
     path = Path(notebook).resolve().relative_to(Path(root).resolve()).as_posix()
     return f"https://colab.research.google.com/github/{url.split('github.com/')[1]}/blob/{branch}/{path}"
 
 
-def badge(notebook, root=ROOT):
-    return f"{BADGE}({colab_url(notebook, root)})"
+def badge(notebook, root=ROOT, branch=None):
+    return f"{BADGE}({colab_url(notebook, root, branch)})"
 
 
 def install_source(root=ROOT):
@@ -71,16 +80,21 @@ def stamp(root=ROOT):
 
     for path in chapters(root):
         nb = nbformat.read(path, as_version=4)
-        title = nb.cells[0]
-        head, _, rest = title.source.partition("\n")
-        rest = "\n".join(line for line in rest.split("\n") if not line.startswith(BADGE)).lstrip("\n")
-        title.source = f"{head}\n\n{badge(path, root)}\n\n{rest}".rstrip("\n")
+        _set_badge(nb, badge(path, root))
         install = next((c for c in nb.cells if INSTALL_TAG in c.metadata.get("tags", [])), None)
         if install is None:  # a new chapter: execute it afterwards, as always before committing
             install = nbformat.v4.new_code_cell(metadata={"tags": [INSTALL_TAG, "remove-cell"]})
             nb.cells.insert(1, install)
         install.source = install_source(root)
         nbformat.write(nb, path)
+
+
+def _set_badge(nb, badge_line):
+    """Put ``badge_line`` under the notebook's title, in place of any badge there."""
+    title = nb.cells[0]
+    head, _, rest = title.source.partition("\n")
+    rest = "\n".join(line for line in rest.split("\n") if not line.startswith(BADGE)).lstrip("\n")
+    title.source = f"{head}\n\n{badge_line}\n\n{rest}".rstrip("\n")
 
 
 def _is_solution_prose(cell):
@@ -137,7 +151,8 @@ def student_notebook(nb):
 def student_edition(out, root=ROOT):
     """Write the student edition of the book to ``out``: the same configuration, pages and
     chapters, with the solutions taken out and execution off (the lessons keep their committed
-    outputs; the exercises are for the student to run).  Returns ``out``."""
+    outputs; the exercises are for the student to run).  Links to the notebooks (badges, launch
+    buttons) point at the student branch, where ``out`` is to be published.  Returns ``out``."""
     import nbformat
     import yaml
 
@@ -149,10 +164,13 @@ def student_edition(out, root=ROOT):
     config = _yaml(root / "_config.yml")
     config["title"] += " (student edition)"
     config["execute"]["execute_notebooks"] = "off"
+    config["repository"]["branch"] = branch = student_branch(root)
     (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     (out / "notebooks").mkdir()
     for path in chapters(root):
-        nbformat.write(student_notebook(nbformat.read(path, as_version=4)), out / "notebooks" / path.name)
+        nb = student_notebook(nbformat.read(path, as_version=4))
+        _set_badge(nb, badge(path, root, branch))
+        nbformat.write(nb, out / "notebooks" / path.name)
     return out
 
 

@@ -64,6 +64,19 @@ def test_student_edition_has_no_solutions(student):
     assert "student edition" in (student / "_config.yml").read_text()
 
 
+def test_student_edition_links_to_the_student_branch_and_installs_from_main(student):
+    """A student following a badge or launch button must land on the stubs, not the solutions."""
+    url, main = editions.repository()
+    branch = editions.student_branch()
+    assert branch != main
+    assert editions.repository(student) == (url, branch)  # what the launch buttons are made from
+    for path in student.joinpath("notebooks").glob("*.ipynb"):
+        cells = nbformat.read(path, as_version=4).cells
+        assert f"/blob/{branch}/notebooks/{path.name})" in cells[0].source
+        assert f"/blob/{main}/" not in cells[0].source
+        assert [c for c in cells if c.cell_type == "code"][0].source == editions.install_source()
+
+
 @pytest.mark.parametrize("name", [p.name for p in CHAPTERS])
 def test_student_notebook_runs_up_to_the_stubs(student, name):
     """The install and parameters cells, then the exercises (self-contained by design): every
