@@ -11,11 +11,10 @@ A second check runs both on a rank-deficient layer: the baseline goes NaN, ours 
     python benchmarks/bench_cca.py                       # 512 units x 10,000 examples
     python benchmarks/bench_cca.py --units 128 --examples 2000
 """
-import argparse
 import warnings
 
 import numpy as np
-from timing import best_of
+from timing import arguments, best_of
 
 from nnsrm_utils.cca import cca, pwcca
 
@@ -70,11 +69,7 @@ def make_pair(units, examples, seed=0):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--units", type=int, default=512)
-    parser.add_argument("--examples", type=int, default=10000)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+    args = arguments(__doc__, units=512, examples=10000, repeats=3)
     x, y = make_pair(args.units, args.examples)
     print(f"{args.units} x {args.examples} per layer (float64), best of {args.repeats}")
     ok = True

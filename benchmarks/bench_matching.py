@@ -13,10 +13,9 @@ must find identical matches.
     python benchmarks/bench_matching.py                   # 512 + 512 neurons x 10,000 examples
     python benchmarks/bench_matching.py --neurons 128 --examples 2000
 """
-import argparse
 
 import numpy as np
-from timing import best_of
+from timing import arguments, best_of
 
 from nnsrm_utils import matching
 
@@ -82,10 +81,7 @@ def make_layers(neurons, examples, shared=10, k=5, seed=0):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--neurons", type=int, default=512)
-    parser.add_argument("--examples", type=int, default=10000)
-    args = parser.parse_args()
+    args = arguments(__doc__, neurons=512, examples=10000)
     x, y = make_layers(args.neurons, args.examples)
     print(f"{args.neurons} + {args.neurons} neurons x {args.examples} examples; sweep {EPS}, simple matches at 0.25")
 

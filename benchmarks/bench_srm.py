@@ -9,12 +9,11 @@ difference under 1e-4) and prints the speed ratio.
     python benchmarks/bench_srm.py                    # the paper's scale: 10 x 1,000 x 8,000, k = 1,000
     python benchmarks/bench_srm.py --units 200 --examples 1600 --features 200   # a quick look
 """
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
-from timing import best_of
+from timing import arguments, best_of
 
 from nnsrm_utils.srm import SRM, DetSRM
 
@@ -56,13 +55,7 @@ def objective(xs, w):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--networks", type=int, default=10)
-    parser.add_argument("--units", type=int, default=1000)
-    parser.add_argument("--examples", type=int, default=8000)
-    parser.add_argument("--features", type=int, default=1000)
-    parser.add_argument("--iterations", type=int, default=10)
-    args = parser.parse_args()
+    args = arguments(__doc__, networks=10, units=1000, examples=8000, features=1000, iterations=10)
     xs = make_layer(args.networks, args.units, args.examples)
     k, n = args.features, args.iterations
     print(f"{args.networks} networks x {args.units} units x {args.examples} examples, k = {k}, {n} iterations")

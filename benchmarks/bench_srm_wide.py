@@ -10,12 +10,12 @@ under 4 GB.
     python benchmarks/bench_srm_wide.py                       # the target scale
     python benchmarks/bench_srm_wide.py --units 4096 --examples 500 --features 250
 """
-import argparse
 import resource
 import time
 import tracemalloc
 
 import numpy as np
+from timing import arguments
 
 from nnsrm_utils.srm import DetSRM
 
@@ -40,13 +40,7 @@ def measure(xs, k, n_iter, reduce_wide):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--networks", type=int, default=10)
-    parser.add_argument("--units", type=int, default=16384)
-    parser.add_argument("--examples", type=int, default=2000)
-    parser.add_argument("--features", type=int, default=1000)
-    parser.add_argument("--iterations", type=int, default=10)
-    args = parser.parse_args()
+    args = arguments(__doc__, networks=10, units=16384, examples=2000, features=1000, iterations=10)
     xs = make_layer(args.networks, args.units, args.examples)
     data_gb = sum(x.nbytes for x in xs) / 1e9
     print(f"{args.networks} networks x {args.units} units x {args.examples} examples (float32, {data_gb:.2f} GB), "
