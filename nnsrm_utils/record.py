@@ -63,31 +63,18 @@ def record_activations(model, layers, x, out_dir, batch_size=500, max_units=None
     units).  ``max_units`` keeps a seeded random subset of units per layer (seed derived from
     ``unit_seed`` and the layer's position).  Returns the manifest dict.
     """
-    import torch
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model.eval().to(device)
-    x = torch.as_tensor(x)
-    names = list(layers)
-    captured = {}
-    handles = [layers[n].register_forward_hook(lambda m, i, o, n=n: captured.__setitem__(n, o)) for n in names]
     files, keep = {}, {}
-    try:
-        for start in range(0, len(x), batch_size):
-            with torch.no_grad():
-                model(x[start:start + batch_size].to(device))
-            for li, name in enumerate(names):
-                out = captured[name].flatten(1).float().cpu().numpy().T  # (units, batch)
-                if name not in files:
-                    keep[name] = subsample_units(out.shape[0], max_units, [unit_seed, li])
-                    units = out.shape[0] if keep[name] is None else len(keep[name])
-                    files[name] = np.lib.format.open_memmap(out_dir / f"{name}.npy.partial", mode="w+",
-                                                            dtype=np.float32, shape=(units, len(x)))
-                files[name][:, start:start + out.shape[1]] = out if keep[name] is None else out[keep[name]]
-    finally:
-        for h in handles:
-            h.remove()
+    for start, outputs in _layer_outputs(model, layers, x, batch_size, device):
+        for li, (name, out) in enumerate(outputs.items()):
+            out = out.reshape(len(out), -1).T  # (units, batch)
+            if name not in files:
+                keep[name] = subsample_units(out.shape[0], max_units, [unit_seed, li])
+                units = out.shape[0] if keep[name] is None else len(keep[name])
+                files[name] = np.lib.format.open_memmap(out_dir / f"{name}.npy.partial", mode="w+",
+                                                        dtype=np.float32, shape=(units, len(x)))
+            files[name][:, start:start + out.shape[1]] = out if keep[name] is None else out[keep[name]]
     manifest = {"metadata": {**(metadata or {}), "versions": versions()}, "layers": {}}
     for name, arr in files.items():
         arr.flush()
@@ -109,23 +96,31 @@ def neuron_activity(model, layers, x, max_positions=10_000, random_state=0, batc
     has the same shape gets the same points); a flat output's unit is a neuron over examples.
     The points are gathered batch by batch: the full feature maps are never held.
     """
+    parts, keep = {name: [] for name in layers}, {}
+    for start, outputs in _layer_outputs(model, layers, x, batch_size, device):
+        for name, out in outputs.items():
+            parts[name].append(_points(out, start, len(x), keep, name, max_positions, random_state))
+    return {name: np.concatenate(p, axis=1) for name, p in parts.items()}
+
+
+def _layer_outputs(model, layers, x, batch_size, device):
+    """``(start, {name: output})`` for each batch of ``x`` run through ``model`` (eval mode, no
+    gradients): the outputs of ``layers`` (name -> module) as float32 arrays, captured by forward
+    hooks that are removed afterwards."""
     import torch
 
     model.eval().to(device)
     x = torch.as_tensor(x)
-    captured, parts, keep = {}, {name: [] for name in layers}, {}
+    captured = {}
     handles = [m.register_forward_hook(lambda m, i, o, n=n: captured.__setitem__(n, o)) for n, m in layers.items()]
     try:
         for start in range(0, len(x), batch_size):
             with torch.no_grad():
                 model(x[start:start + batch_size].to(device))
-            for name in layers:
-                parts[name].append(_points(captured[name].float().cpu().numpy(), start, len(x), keep, name,
-                                           max_positions, random_state))
+            yield start, {name: captured[name].float().cpu().numpy() for name in layers}
     finally:
         for h in handles:
             h.remove()
-    return {name: np.concatenate(p, axis=1) for name, p in parts.items()}
 
 
 def _points(out, start, n_examples, keep, name, max_positions, random_state):
