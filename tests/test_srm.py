@@ -95,6 +95,19 @@ def test_procrustes_of_a_rank_deficient_matrix_is_orthonormal(rng):
     np.testing.assert_allclose(np.sum(w * a), np.linalg.svd(a, compute_uv=False).sum(), rtol=1e-12)
 
 
+def test_posterior_is_bayes_rule_even_for_a_singular_shared_covariance(rng):
+    # In Sigma_s's eigenbasis the posterior covariance is l / (1 + rho0 l) and
+    # log det Sigma_s - log det P = sum log(1 + rho0 l): also when some l = 0 (where inverting
+    # Sigma_s, as the update is usually written, fails).
+    q, _ = np.linalg.qr(rng.standard_normal((6, 6)))
+    lam = np.array([3.0, 2.0, 1.0, 0.5, 1e-3, 0.0])
+    rho2 = np.array([0.5, 2.0, 4.0])
+    rho0 = np.sum(1 / rho2)
+    post_cov, logdet_ratio = srm.SRM._posterior((q * lam) @ q.T, rho2)
+    np.testing.assert_allclose(post_cov, (q * (lam / (1 + rho0 * lam))) @ q.T, atol=1e-14)
+    np.testing.assert_allclose(logdet_ratio, np.sum(np.log1p(rho0 * lam)), rtol=1e-12)
+
+
 def test_prob_srm_against_brainiak_itself(rng):
     bsrm = pytest.importorskip("brainiak.funcalign.srm")
     xs = _centred(planted_layer(rng, noise=0.5)[0])
