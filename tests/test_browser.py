@@ -66,7 +66,8 @@ def test_chapter_page(site, chapter):
         assert figures.nth(i).evaluate("img => img.closest('figure')?.querySelector('figcaption')?.innerText.length > 20"), \
             f"figure {i} has no caption"
 
-    colab = editions.colab_url(chapter)
+    # the student edition's badge and launch button open the published stubs, never the solutions
+    colab = editions.colab_url(chapter, branch=editions.student_branch() if edition == "student" else None)
     assert main.locator(f"a[href='{colab}']").count() >= 1, "no Colab badge with this chapter's path"
     assert page.locator(f"a[href='{colab}']").count() >= 2, "no Colab launch button with this chapter's path"
 
