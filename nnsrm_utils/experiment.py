@@ -113,7 +113,8 @@ def load_neurons(run, epoch, layers=None, n_images=10_000, max_positions=10_000,
         names = layers or list(model.analysed_layers)
         per_network.append(neuron_activity(model, {n: model.analysed_layers[n] for n in names}, x, max_positions,
                                            device=device or "cpu"))
-    return {name: [net[name] if name == "logits" or not relu else np.maximum(net[name], 0) for net in per_network]
+    linear = {"logits"} if relu else set(per_network[0])
+    return {name: [net[name] if name in linear else np.maximum(net[name], 0) for net in per_network]
             for name in per_network[0]}
 
 

@@ -82,15 +82,15 @@ def procrustes(A):
     return W.astype(A.dtype, copy=False)
 
 
-def _each(fn, *args, large=True):
-    """``[fn(*a) for a in zip(*args)]``; for ``large`` (about ``256 x 256`` and up) factorisations,
+def _each(fn, *args, k):
+    """``[fn(*a) for a in zip(*args)]`` for factorisations with ``k`` columns; from ``k = 256`` up,
     two or more at a time with one BLAS thread each.
 
     Used for the per-network QR and Procrustes steps: LAPACK keeps only one core busy for
     much of a ``1000 x 1000`` factorisation, so side by side is about 25% faster on two cores.
     """
     workers = min(len(args[0]), os.cpu_count() or 1)
-    if not large or workers < 2:
+    if k < 256 or workers < 2:
         return list(map(fn, *args))
     with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
         return list(pool.map(fn, *args))
@@ -98,7 +98,7 @@ def _each(fn, *args, large=True):
 
 def _procrustes_each(As):
     """:func:`procrustes` of every network's matrix."""
-    return _each(procrustes, As, large=min(a.shape[1] for a in As) >= 256)
+    return _each(procrustes, As, k=min(a.shape[1] for a in As))
 
 
 def _centred_product(X, mu, M, transpose=False):
@@ -138,7 +138,7 @@ def init_w(n_units, n_features, random_state=0, dtype=np.float64):
     def one(seed, v):
         return np.linalg.qr(np.random.RandomState(seed).random_sample((v, n_features)))[0].astype(dtype)
 
-    return _each(one, seeds, n_units, large=n_features >= 256)
+    return _each(one, seeds, n_units, k=n_features)
 
 
 class _Stack:
