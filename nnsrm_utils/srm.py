@@ -76,7 +76,8 @@ def procrustes(A):
     if not evals[0] > 1e-12 * evals[-1] > 0:
         U, _, Vt = np.linalg.svd(A, full_matrices=False)
         return U @ Vt
-    W = a64 @ ((evecs / np.sqrt(evals)) @ evecs.T)
+    half = evecs / np.sqrt(np.sqrt(evals))  # (A^T A)^{-1/2} = half half^T: a symmetric product
+    W = a64 @ (half @ half.T)
     if np.finfo(np.float64).eps * evals[-1] / evals[0] > np.finfo(A.dtype).eps:
         W = 1.5 * W - 0.5 * W @ (W.T @ W)
     return W.astype(A.dtype, copy=False)
