@@ -4,14 +4,15 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book student-book test benchmark clean
+.PHONY: book student-book test benchmark clean data
 
 # Notebook kernels must use the inline backend, whatever the caller's environment says.
 unexport MPLBACKEND
 # Trained runs live in one folder, so the book build reuses what the tests trained.
 export NNSRM_RUNS ?= $(CURDIR)/_runs
 # Image data: $NNSRM_DATA if set; else the offline CIFAR-10 copy beside the checkout, if any
-# (the CI machines have one); else the package's default (~/.cache/nnsrm/data, downloads).
+# (the CI machines have one); else the package's default, ~/.cache/nnsrm/data, where the
+# quick profile's CIFAR-10 JPEG copy is downloaded on first use.
 ifeq ($(NNSRM_DATA),)
   ifneq ($(wildcard ../shared/data/cifar10-jpeg),)
     export NNSRM_DATA := $(abspath ../shared/data)
@@ -24,17 +25,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[book,test]'
 	touch $(STAMP)
 
+# The quick profile's data: downloaded when missing (about 20 MB, once), verified by content.
+data: $(STAMP)
+	$(PY) -m nnsrm_utils data
+
 # Build the rendered book into _build/html, executing every chapter; any error or warning fails.
-book: $(STAMP)
+book: data
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 # The student edition: the same book with every solution taken out (_build/student/_build/html).
-student-book: $(STAMP)
+student-book: data
 	$(PY) -m nnsrm_utils.editions student _build/student
 	$(VENV)/bin/jupyter-book build _build/student -W -n --keep-going
 
 # Unit, property and conformance tests, then every notebook under strict nbval.
-test: $(STAMP)
+test: data
 	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
 
 # Speed and memory against baselines run in the same process (minutes; not part of the tests).

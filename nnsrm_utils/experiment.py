@@ -10,13 +10,13 @@ The analyses read the folder with numpy alone (:mod:`nnsrm_utils.analysis`).
 """
 import json
 import os
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from . import data
+from ._progress import progress_bar
 from .profiles import Variant, get_profile
 from .record import MANIFEST, neuron_activity, record_activations, versions
 
@@ -68,7 +68,8 @@ def run_experiment(architecture, profile=None, dataset=None, root=None, data_roo
     _check_same_run(run, manifest)
     (run / MANIFEST).write_text(json.dumps(manifest))
 
-    bar = _progress(len(seeds) * (config.epochs + len(config.logged_epochs)), f"{architecture} ({images.label})", progress)
+    bar = progress_bar(len(seeds) * (config.epochs + len(config.logged_epochs)), f"{architecture} ({images.label})",
+                       progress, unit="step")
     for i, seed in enumerate(seeds):
         net_dir = run / f"net{i:02d}"
         train_network(config, x_train, y_train, seed, net_dir, device,
@@ -129,16 +130,3 @@ def _check_same_run(run, manifest):
     changed = [k for k in keys if old.get(k) != json.loads(json.dumps(manifest[k]))]
     if changed:
         raise ValueError(f"{run} holds a run with different {changed}; delete it or choose another root")
-
-
-def _progress(total, desc, enabled):
-    """A progress bar, by default only where someone watches: on Colab or in a terminal.
-
-    Executed notebooks (the book build, nbval) get none: a bar there is stderr noise."""
-    if enabled is None:
-        enabled = "google.colab" in sys.modules or sys.stderr.isatty()
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="step")

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import settings
@@ -26,3 +28,13 @@ def planted_layer(rng, units=(12, 10, 15), k=4, n_examples=200, noise=0.0, offse
 def pytest_collection_modifyitems(items):
     """The browser test builds the whole book, which uses the runs the other tests train: last."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/test_browser.py"))
+
+
+def pin_jpeg_copy(monkeypatch, root):
+    """Make the small JPEG copy a test wrote under ``root`` the pinned one (its own content digest)."""
+    from nnsrm_utils import data, fetch
+
+    folder = root / data.JPEG_COPY.name
+    files = fetch.files(folder, data.JPEG_COPY.parts)
+    monkeypatch.setattr(data, "JPEG_COPY", dataclasses.replace(
+        data.JPEG_COPY, digest=fetch.content_digest(folder, files), n_files=len(files)))

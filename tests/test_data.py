@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from torchvision.datasets import CIFAR100
 
+from conftest import pin_jpeg_copy
 from nnsrm_utils import data
 
 
@@ -74,8 +75,8 @@ def test_failed_download_leaves_nothing_and_says_what_to_do(tmp_path, monkeypatc
 def test_missing_dataset_without_download(tmp_path):
     with pytest.raises(FileNotFoundError, match="download=False"):
         data.load_images("cifar10", root=tmp_path, download=False)
-    with pytest.raises(FileNotFoundError, match="cifar10-jpeg"):
-        data.load_images("cifar10-jpeg", root=tmp_path)
+    with pytest.raises(FileNotFoundError, match="JPEG copy.*download=False.*NNSRM_CIFAR10_JPEG_URL"):
+        data.load_images("cifar10-jpeg", root=tmp_path, download=False)
     with pytest.raises(ValueError, match="unknown dataset"):
         data.load_images("mnist", root=tmp_path)
 
@@ -97,11 +98,12 @@ def test_jpeg_copy_is_read_and_cached(tmp_path, monkeypatch):
             for i in range(n):
                 Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
                     tmp_path / "cifar10-jpeg" / split / cls / f"{i:04d}.jpg", quality=95)
-    images = data.load_images("cifar10-jpeg", root=tmp_path)
+    pin_jpeg_copy(monkeypatch, tmp_path)
+    images = data.load_images("cifar10-jpeg", root=tmp_path, download=False)
     assert images.label == "CIFAR-10 (JPEG copy)" and images.classes == ("airplane", "cat")
     assert images.x_train.shape == (6, 32, 32, 3) and list(images.y_train) == [0, 0, 0, 1, 1, 1]
     assert len(list((tmp_path / "xdg").rglob("*.npz"))) == 1
-    again = data.load_images("cifar10-jpeg", root=tmp_path)
+    again = data.load_images("cifar10-jpeg", root=tmp_path, download=False)
     np.testing.assert_array_equal(again.x_test, images.x_test)
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from conftest import pin_jpeg_copy
 from nnsrm_utils import analysis, data, experiment
 from nnsrm_utils.profiles import PROFILES, Profile, Variant, get_profile
 from nnsrm_utils.train import TrainConfig
@@ -25,17 +26,16 @@ def tiny_jpeg(tmp_path_factory):
             for i in range(n):
                 img = rng.integers(0, 100, (32, 32, 3)) + 120 * c  # classes differ in brightness
                 Image.fromarray(img.astype(np.uint8)).save(root / "cifar10-jpeg" / split / cls / f"{i:04d}.jpg")
-    return root
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))  # memos and decoded arrays
+        pin_jpeg_copy(mp, root)
+        yield root
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tiny_jpeg, tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
     runs = tmp_path_factory.mktemp("runs")
-    path = experiment.run_experiment("convnet", TINY, root=runs, data_root=tiny_jpeg)
-    yield path, runs
-    mp.undo()
+    return experiment.run_experiment("convnet", TINY, root=runs, data_root=tiny_jpeg), runs
 
 
 def test_run_folder_and_manifest(tiny_run):
@@ -129,11 +129,11 @@ def test_progress_bar_only_where_someone_watches(monkeypatch):
     import sys
     import types
 
-    from nnsrm_utils.experiment import _progress
+    from nnsrm_utils._progress import progress_bar
 
-    assert _progress(10, "x", None) is None  # pytest's captured stderr: not a terminal, not Colab
+    assert progress_bar(10, "x", None) is None  # pytest's captured stderr: not a terminal, not Colab
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    bar = _progress(10, "x", None)
+    bar = progress_bar(10, "x", None)
     assert bar is not None and bar.total == 10
     bar.close()
-    assert _progress(10, "x", False) is None
+    assert progress_bar(10, "x", False) is None

@@ -3,20 +3,16 @@
 Chapters 5 and 6 print numbers from trained networks. CPU training is deterministic on one
 machine but not bit-identical across CPUs, so those notebook cells are excluded from strict
 nbval (tag ``nbval-ignore-output``) and their findings are checked here instead, loosely
-enough to hold on any machine and tightly enough to fail if the pipeline breaks.  Needs the
-offline CIFAR-10 copy (``NNSRM_DATA``); trains into ``NNSRM_RUNS`` once, and the chapters
-then load the same runs.
+enough to hold on any machine and tightly enough to fail if the pipeline breaks.  Uses the
+CIFAR-10 JPEG copy in ``NNSRM_DATA`` (downloaded there when missing); trains into
+``NNSRM_RUNS`` once, and the chapters then load the same runs.
 """
 import numpy as np
 import pytest
 
-from nnsrm_utils import analysis, comparison, data
+from nnsrm_utils import analysis, comparison
 from nnsrm_utils.experiment import run_experiment
 from nnsrm_utils.rsm import compare_rsms
-
-pytestmark = pytest.mark.skipif(not (data.data_root() / "cifar10-jpeg").is_dir(),
-                                reason="the offline CIFAR-10 JPEG copy is not in NNSRM_DATA")
-
 
 @pytest.fixture(scope="module")
 def convnet():
