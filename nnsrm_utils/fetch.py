@@ -34,6 +34,10 @@ TIMEOUT = 60      # seconds a stalled connection may stay silent
 class ContentMismatch(RuntimeError):
     """A folder or an archive does not hold the files its content digest pins."""
 
+    def __init__(self, message, digest, n_files):
+        super().__init__(message)
+        self.digest, self.n_files = digest, n_files
+
 
 @dataclass(frozen=True)
 class Archive:
@@ -79,20 +83,20 @@ def verified(archive, folder, remember_as=None):
 
     ``remember_as``: the path the folder will have (it is verified before it is moved there)."""
     entries = _walk(folder, archive.parts)
+    paths = [p for p, _, _ in entries]
     stamp = hashlib.sha256("".join(f"{p}\t{size}\t{mtime}\n" for p, size, mtime in entries).encode()).hexdigest()
     memo = _memo_path(archive, remember_as or folder)
     expected = {"digest": archive.digest, "stamp": stamp}
     if memo.exists() and json.loads(memo.read_text()) == expected:
-        return [p for p, _, _ in entries]
-    digest = content_digest(folder, [p for p, _, _ in entries])
+        return paths
+    digest = content_digest(folder, paths)
     if digest != archive.digest:
         raise ContentMismatch(
-            f"{folder} does not hold the {archive.label}: its {len(entries):,} files under "
-            f"{'/, '.join(archive.parts)}/ have the content digest {digest}, not {archive.digest} "
-            f"({archive.n_files:,} files). Files were added, removed or edited, or the folder came from "
-            f"elsewhere. Delete it and run again to download the pinned copy ({archive.size}).")
+            f"{folder} does not hold the {archive.label}: {_differs(archive, digest, len(paths))}. Files were "
+            "added, removed or edited, or the folder came from elsewhere. Delete it and run again to download "
+            f"the pinned copy ({archive.size}).", digest, len(paths))
     _write_atomically(memo, json.dumps(expected))
-    return [p for p, _, _ in entries]
+    return paths
 
 
 def content_digest(folder, files):
@@ -112,7 +116,7 @@ def _walk(folder, parts):
     """(relative path, size, mtime in ns) of every file under ``folder/part``, sorted as in C locale."""
     entries = []
     for part in parts:
-        for dirpath, _, names in os.walk(Path(folder) / part):
+        for dirpath, _, names in os.walk(Path(folder) / part, followlinks=True):
             for name in names:
                 st = os.stat(os.path.join(dirpath, name))
                 entries.append((Path(dirpath, name).relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns))
@@ -140,8 +144,12 @@ def _install(archive, root, url, retries, progress):
             verified(archive, staged, remember_as=root / archive.name)
             _move_into_place(staged, root / archive.name, archive)
             return
-        except ContentMismatch as err:  # the same address would serve the same files again
-            raise ContentMismatch(f"the archive downloaded from {url} is not the pinned copy: {err}") from None
+        except ContentMismatch as err:  # not retried: the same address would serve the same files again
+            raise ContentMismatch(
+                f"the archive downloaded from {url} does not hold the {archive.label}: "
+                f"{_differs(archive, err.digest, err.n_files)}. Nothing was written to {root}. If that address "
+                f"is a mirror ({archive.url_env}), it serves other files; the pinned source is {archive.url}.",
+                err.digest, err.n_files) from None
         except (OSError, EOFError, zlib.error, tarfile.TarError, http.client.HTTPException) as err:
             errors.append(f"{type(err).__name__}: {err}")  # network failures, truncated archives
         finally:
@@ -218,6 +226,11 @@ def _write_atomically(path, text):
     partial = path.with_name(f".{path.name}.{os.getpid()}")
     partial.write_text(text)
     os.replace(partial, path)
+
+
+def _differs(archive, digest, n_files):
+    return (f"its {n_files:,} files under {'/, '.join(archive.parts)}/ have the content digest {digest}, "
+            f"not {archive.digest} ({archive.n_files:,} files)")
 
 
 def _missing(archive, folder, why, url=None):
