@@ -5,6 +5,7 @@ CIFAR-10 JPEG copy, or the dataset it names."""
 import argparse
 
 from .data import DATASETS, data_root, load_images
+from .fetch import ContentMismatch
 from .profiles import PROFILES
 
 
@@ -26,7 +27,10 @@ def main(argv=None):
                        help="a mirror of the JPEG copy's archive (default: $NNSRM_CIFAR10_JPEG_URL or the pinned commit)")
     args = parser.parse_args(argv)
     if args.command == "data":
-        images = load_images(args.dataset, args.data, url=args.url)
+        try:
+            images = load_images(args.dataset, args.data, url=args.url)
+        except (OSError, ContentMismatch, ValueError) as err:  # each says what to do
+            parser.exit(1, f"error: {err}\n")
         print(f"{images.label}: {len(images.x_train):,} training and {len(images.x_test):,} test images "
               f"in {data_root(args.data)}")
         return

@@ -37,13 +37,13 @@ def run_experiment(architecture, profile=None, dataset=None, root=None, data_roo
 
     ``variant`` names one of the profile's :class:`~nnsrm_utils.profiles.Variant` (wider or
     narrower networks, random labels), trained into a run folder of its own.  ``progress``:
-    show a progress bar (``None``: only on Colab or in a terminal).
+    show progress bars, for a download too (``None``: only on Colab or in a terminal).
     """
     from .train import load_weights, train_network
 
     profile = get_profile(profile)
     dataset = dataset or profile.dataset
-    images = data.load_images(dataset, root=data_root)
+    images = data.load_images(dataset, root=data_root, progress=progress)
     config = profile.train_config(architecture, len(images.classes), variant)
     v = profile.variant(variant) if variant else Variant()
     run = run_path(architecture, profile.name, dataset, root, variant)
@@ -68,24 +68,20 @@ def run_experiment(architecture, profile=None, dataset=None, root=None, data_roo
     _check_same_run(run, manifest)
     (run / MANIFEST).write_text(json.dumps(manifest))
 
-    bar = progress_bar(len(seeds) * (config.epochs + len(config.logged_epochs)), f"{architecture} ({images.label})",
-                       progress, unit="step")
-    for i, seed in enumerate(seeds):
-        net_dir = run / f"net{i:02d}"
-        train_network(config, x_train, y_train, seed, net_dir, device,
-                      progress=lambda epoch, row: bar.update(1) if bar else None)
-        for epoch in config.logged_epochs:
-            rec = net_dir / f"activations_epoch{epoch:03d}"
-            if not (rec / MANIFEST).exists():
-                model = load_weights(config, net_dir, epoch, device or "cpu")
-                record_activations(model, model.analysed_layers, x_analysis, rec, max_units=profile.max_units,
-                                   unit_seed=seed, device=device or "cpu",
-                                   metadata={"seed": seed, "epoch": epoch, "profile": profile.name,
-                                             "dataset": images.label})
-            if bar:
+    with progress_bar(len(seeds) * (config.epochs + len(config.logged_epochs)), f"{architecture} ({images.label})",
+                      progress, unit="step") as bar:
+        for i, seed in enumerate(seeds):
+            net_dir = run / f"net{i:02d}"
+            train_network(config, x_train, y_train, seed, net_dir, device, progress=lambda epoch, row: bar.update(1))
+            for epoch in config.logged_epochs:
+                rec = net_dir / f"activations_epoch{epoch:03d}"
+                if not (rec / MANIFEST).exists():
+                    model = load_weights(config, net_dir, epoch, device or "cpu")
+                    record_activations(model, model.analysed_layers, x_analysis, rec, max_units=profile.max_units,
+                                       unit_seed=seed, device=device or "cpu",
+                                       metadata={"seed": seed, "epoch": epoch, "profile": profile.name,
+                                                 "dataset": images.label})
                 bar.update(1)
-    if bar:
-        bar.close()
     return run
 
 

@@ -12,14 +12,17 @@ or extraction, a wrong digest or a failing server leave nothing half-written.  A
 folder is remembered by its files' names, sizes and modification times, so later calls cost
 one directory walk, and a folder changed afterwards is hashed again and refused.
 """
+import gzip
 import hashlib
 import http.client
 import json
 import os
 import shutil
+import socket
 import tarfile
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import zlib
 from dataclasses import dataclass
@@ -29,6 +32,10 @@ from ._progress import progress_bar
 
 RETRY_WAIT = 2.0  # seconds before the first retry; doubled for each later one
 TIMEOUT = 60      # seconds a stalled connection may stay silent
+# Worth another try: the network, and archives that arrive cut off or damaged.  Other OSErrors
+# are this machine's (disk full, no permission) and are reported at once.
+TRANSIENT = (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, EOFError,
+             zlib.error, gzip.BadGzipFile, tarfile.TarError)
 
 
 class ContentMismatch(RuntimeError):
@@ -64,11 +71,14 @@ def ensure(archive, root, download=True, url=None, retries=3, progress=None):
 
     Returns the folder's files (paths relative to it, sorted).  ``url`` (or the environment
     variable ``archive.url_env``) replaces the pinned address, e.g. with a mirror; the files
-    must still have the pinned digest.  ``progress``: a progress bar for the download
-    (``None``: only on Colab or in a terminal).  Raises :class:`FileNotFoundError` when the
-    folder is missing and cannot be downloaded, :class:`ContentMismatch` when a folder or a
-    downloaded archive holds other files than the pinned ones.
+    must still have the pinned digest.  ``retries``: attempts at the download.  ``progress``:
+    progress bars for download and unpacking (``None``: only on Colab or in a terminal).
+    Raises :class:`FileNotFoundError` when the folder is missing and cannot be downloaded,
+    :class:`ContentMismatch` when a folder or a downloaded archive holds other files than the
+    pinned ones, and :class:`OSError` when the folder cannot be written.
     """
+    if retries < 1:
+        raise ValueError(f"retries must be at least 1, not {retries}")
     root = Path(root)
     folder = root / archive.name
     if not folder.is_dir() or not any(folder.iterdir()):
@@ -83,11 +93,11 @@ def verified(archive, folder, remember_as=None):
 
     ``remember_as``: the path the folder will have (it is verified before it is moved there)."""
     entries = _walk(folder, archive.parts)
-    paths = [p for p, _, _ in entries]
-    stamp = hashlib.sha256("".join(f"{p}\t{size}\t{mtime}\n" for p, size, mtime in entries).encode()).hexdigest()
+    paths = [e[0] for e in entries]
+    stamp = hashlib.sha256("".join("\t".join(map(str, e)) + "\n" for e in entries).encode()).hexdigest()
     memo = _memo_path(archive, remember_as or folder)
     expected = {"digest": archive.digest, "stamp": stamp}
-    if memo.exists() and json.loads(memo.read_text()) == expected:
+    if _read_memo(memo) == expected:
         return paths
     digest = content_digest(folder, paths)
     if digest != archive.digest:
@@ -95,7 +105,10 @@ def verified(archive, folder, remember_as=None):
             f"{folder} does not hold the {archive.label}: {_differs(archive, digest, len(paths))}. Files were "
             "added, removed or edited, or the folder came from elsewhere. Delete it and run again to download "
             f"the pinned copy ({archive.size}).", digest, len(paths))
-    _write_atomically(memo, json.dumps(expected))
+    try:
+        _write_atomically(memo, json.dumps(expected))
+    except OSError:  # a read-only cache: verified all the same, only not remembered
+        pass
     return paths
 
 
@@ -109,17 +122,23 @@ def content_digest(folder, files):
 
 def files(folder, parts):
     """Every file under ``folder/part`` for each of ``parts``: relative paths, sorted as in C locale."""
-    return [p for p, _, _ in _walk(folder, parts)]
+    return [e[0] for e in _walk(folder, parts)]
 
 
 def _walk(folder, parts):
-    """(relative path, size, mtime in ns) of every file under ``folder/part``, sorted as in C locale."""
+    """(relative path, size, mtime, ctime, inode) of every file under ``folder/part``, sorted as in C locale.
+
+    The times and the inode make an edit that keeps a file's size and restores its mtime
+    visible too (ctime cannot be set back)."""
+    base = len(os.path.join(folder, ""))
     entries = []
     for part in parts:
-        for dirpath, _, names in os.walk(Path(folder) / part, followlinks=True):
+        for dirpath, _, names in os.walk(os.path.join(folder, part), followlinks=True):
             for name in names:
-                st = os.stat(os.path.join(dirpath, name))
-                entries.append((Path(dirpath, name).relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns))
+                path = os.path.join(dirpath, name)
+                st = os.stat(path)
+                entries.append((path[base:].replace(os.sep, "/"), st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                                st.st_ino))
     return sorted(entries, key=lambda e: e[0].encode())
 
 
@@ -128,32 +147,45 @@ def _memo_path(archive, folder):
     return cache_home() / "verified" / f"{archive.name}-{key}.json"
 
 
+def _read_memo(path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):  # none yet, unreadable or damaged: verify again
+        return None
+
+
 def _install(archive, root, url, retries, progress):
     """Download, extract and verify in a scratch folder under ``root``; then one rename into place."""
-    root.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned_scratch(root, archive)
     errors = []
-    for attempt in range(retries):
-        if attempt:
-            time.sleep(RETRY_WAIT * 2 ** (attempt - 1))
-        scratch = Path(tempfile.mkdtemp(prefix=f".partial-{archive.name}-{os.getpid()}-", dir=root))
-        try:
-            _download(url, scratch / "archive", progress, archive.label)
-            staged = scratch / archive.name
-            _extract(scratch / "archive", staged, archive.parts)
-            verified(archive, staged, remember_as=root / archive.name)
-            _move_into_place(staged, root / archive.name, archive)
-            return
-        except ContentMismatch as err:  # not retried: the same address would serve the same files again
-            raise ContentMismatch(
-                f"the archive downloaded from {url} does not hold the {archive.label}: "
-                f"{_differs(archive, err.digest, err.n_files)}. Nothing was written to {root}. If that address "
-                f"is a mirror ({archive.url_env}), it serves other files; the pinned source is {archive.url}.",
-                err.digest, err.n_files) from None
-        except (OSError, EOFError, zlib.error, tarfile.TarError, http.client.HTTPException) as err:
-            errors.append(f"{type(err).__name__}: {err}")  # network failures, truncated archives
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned_scratch(root)
+        for attempt in range(retries):
+            if attempt:
+                time.sleep(RETRY_WAIT * 2 ** (attempt - 1))
+            scratch = Path(tempfile.mkdtemp(prefix=_scratch_prefix(archive), dir=root))
+            try:
+                _download(url, scratch / "archive", progress, archive.label)
+                staged = scratch / archive.name
+                _extract(scratch / "archive", staged, archive.parts,
+                         progress_bar(archive.n_files, f"unpacking {archive.label}", progress, unit="file"))
+                verified(archive, staged, remember_as=root / archive.name)
+                _move_into_place(staged, root / archive.name)
+                return
+            except ContentMismatch as err:  # not retried: the same address would serve the same files again
+                raise ContentMismatch(
+                    f"the archive downloaded from {url} does not hold the {archive.label}: "
+                    f"{_differs(archive, err.digest, err.n_files)}. Nothing was written to {root}. If that address "
+                    f"is a mirror ({archive.url_env}), it serves other files; the pinned source is {archive.url}.",
+                    err.digest, err.n_files) from None
+            except TRANSIENT as err:
+                errors.append(f"{type(err).__name__}: {err}")
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+    except OSError as err:  # this machine's, not the network's: retrying would not help
+        raise OSError(f"could not write the {archive.label} into {root} ({type(err).__name__}: {err}). Point "
+                      f"NNSRM_DATA at a writable folder with room for it ({archive.size}, more unpacked), "
+                      "or put the folder there by hand.") from err
     raise FileNotFoundError(_missing(archive, root / archive.name,
                                      f"its download failed {retries} times (last: {errors[-1]}). Retry later", url))
 
@@ -162,25 +194,22 @@ def _download(url, path, progress, label):
     request = urllib.request.Request(url, headers={"User-Agent": "nnsrm_utils"})
     with urllib.request.urlopen(request, timeout=TIMEOUT) as response, open(path, "wb") as out:
         total = int(response.headers.get("Content-Length") or 0) or None
-        bar = progress_bar(total, f"downloading {label}", progress, unit="B", unit_scale=True)
         received = 0
-        while chunk := response.read(1 << 20):
-            out.write(chunk)
-            received += len(chunk)
-            if bar:
+        with progress_bar(total, f"downloading {label}", progress, unit="B", unit_scale=True) as bar:
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+                received += len(chunk)
                 bar.update(len(chunk))
-        if bar:
-            bar.close()
-    if total and received < total:
+    if total and received < total:  # without a length, gzip notices the cut instead
         raise EOFError(f"the download ended after {received:,} of {total:,} bytes")
 
 
-def _extract(tarball, folder, parts):
+def _extract(tarball, folder, parts, bar):
     """Extract the files under ``parts`` (below at most one top folder, as GitHub packs them).
 
     Destination paths are built from checked names, never from the archive's paths as they
-    stand, so an archive cannot write outside ``folder``."""
-    with tarfile.open(tarball) as tar:  # any compression tarfile knows
+    stand, so an archive cannot write outside ``folder``; links are skipped.  ``bar`` counts files."""
+    with bar, tarfile.open(tarball) as tar:  # any compression tarfile knows
         for member in tar:
             names = PurePosixPath(member.name).parts
             if names and names[0] not in parts:
@@ -192,9 +221,14 @@ def _extract(tarball, folder, parts):
             target.parent.mkdir(parents=True, exist_ok=True)
             with tar.extractfile(member) as src, open(target, "wb") as dst:
                 shutil.copyfileobj(src, dst)
+            bar.update(1)
+        # tarfile takes a damaged header for the archive's end; reading the compressed stream to
+        # its end makes gzip check its length and CRC, so damage is an error (and retried).
+        while tar.fileobj.read(1 << 20):
+            pass
 
 
-def _move_into_place(staged, folder, archive):
+def _move_into_place(staged, folder):
     try:
         os.replace(staged, folder)  # one rename: the folder appears complete or not at all
     except OSError:
@@ -203,9 +237,14 @@ def _move_into_place(staged, folder, archive):
         # another process installed it first: ensure() verifies what is there
 
 
-def _remove_abandoned_scratch(root, archive):
-    """Scratch folders of processes that were killed mid-download."""
-    for scratch in root.glob(f".partial-{archive.name}-*"):
+def _scratch_prefix(archive):
+    """Scratch folders are named after their machine and process, to tell abandoned ones."""
+    return f".partial-{archive.name}-{socket.gethostname()}-{os.getpid()}-"
+
+
+def _remove_abandoned_scratch(root):
+    """Scratch folders of processes on this machine that were killed mid-download (POSIX)."""
+    for scratch in root.glob(f".partial-*-{socket.gethostname()}-*"):
         pid = scratch.name.split("-")[-2]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(scratch, ignore_errors=True)
@@ -216,7 +255,7 @@ def _alive(pid):
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # alive, someone else's
         return True
     return True
 
@@ -234,9 +273,11 @@ def _differs(archive, digest, n_files):
 
 
 def _missing(archive, folder, why, url=None):
+    source = archive.source(url)
+    mirror = f" (a mirror of {archive.url})" if source != archive.url else ""
     return (
-        f"the {archive.label} is not in {folder} and {why}. Download {archive.source(url)} "
-        f"({archive.size}) where you have internet access and unpack its {' and '.join(archive.parts)} folders "
-        f"into {folder}; or point NNSRM_DATA at a folder that holds '{archive.name}'; or set {archive.url_env} "
-        "to a mirror of the same archive."
+        f"the {archive.label} is not in {folder} and {why}. Download {source}{mirror} ({archive.size}) where "
+        f"you have internet access and unpack its {' and '.join(archive.parts)} folders into {folder}; or point "
+        f"NNSRM_DATA at a folder that holds '{archive.name}'; or set {archive.url_env} to a mirror of the same "
+        "archive."
     )

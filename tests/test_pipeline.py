@@ -131,9 +131,8 @@ def test_progress_bar_only_where_someone_watches(monkeypatch):
 
     from nnsrm_utils._progress import progress_bar
 
-    assert progress_bar(10, "x", None) is None  # pytest's captured stderr: not a terminal, not Colab
+    assert progress_bar(10, "x", None).disable  # pytest's captured stderr: not a terminal, not Colab
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    bar = progress_bar(10, "x", None)
-    assert bar is not None and bar.total == 10
-    bar.close()
-    assert progress_bar(10, "x", False) is None
+    with progress_bar(10, "x", None) as bar:
+        assert not bar.disable and bar.total == 10
+    assert progress_bar(10, "x", False).disable
