@@ -243,11 +243,11 @@ def test_a_mirror_from_the_environment_or_an_argument(tmp_path, server, archive,
 
 
 def test_paths_outside_the_archive_folder_are_never_written(tmp_path, server, archive):
-    climbs = [f"train/{'../' * n}escaped.jpg" for n in range(1, 8)]
-    server.body = _tarball(FILES, [("../../escaped.jpg", b"x"), ("/tmp/escaped.jpg", b"x"),
+    climbs = [f"train/{'../' * n}escaped.jpg" for n in range(1, 5)]  # up to tmp_path from the scratch folder
+    server.body = _tarball(FILES, [("../../escaped.jpg", b"x"), (f"{tmp_path}/escaped.jpg", b"x"),
                                    *[(name, b"x") for name in climbs]])
     fetch.ensure(archive, tmp_path / "data")
-    assert not list(tmp_path.rglob("escaped.jpg")) and not Path("/tmp/escaped.jpg").exists()
+    assert not list(tmp_path.rglob("escaped.jpg"))
 
 
 def test_links_in_the_archive_are_not_followed(tmp_path, server, archive):
