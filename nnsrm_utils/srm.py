@@ -289,8 +289,8 @@ class DetSRM(_BaseSRM):
     w_ : list of ``(n_units_i, k)`` arrays with orthonormal columns.
     s_ : ``(k, n_examples)`` shared response on the fit examples.
     mu_ : list of ``(n_units_i,)`` unit means.
-    objective_ : ``0.5/T * sum_i ||X_i - mu_i - W_i S||_F^2`` after each iteration;
-        never increases.
+    objective_ : ``0.5/T * sum_i ||X_i - mu_i - W_i S||_F^2`` of the ``W_i`` and ``S`` after
+        each iteration (the last is that of ``w_`` and ``s_``); never increases.
     n_iter_ : iterations run.
     """
 
@@ -299,19 +299,19 @@ class DetSRM(_BaseSRM):
         m, n_examples = len(w), data.x.shape[1]
         mean = np.full(m, 1 / m)
         sq = _sumsq(data.x)
+        sc = data.stack(w, mean)  # S = sc^T X = mean_i W_i^T X_i
+        a = data.cross(sc)  # X_i S^T, stacked
         history = []
         for _ in range(self.n_iter):
-            sc = data.stack(w, mean)  # S = sc^T X = mean_i W_i^T X_i
-            a = data.cross(sc)  # X_i S^T, stacked
-            s_sq = _sumsq(sc, a)  # ||S||^2 = sum_i <W_i / m, X_i S^T>
-            a = data.split(a)
-            w = _procrustes_each(a)
-            # ||W_i S||^2 = ||S||^2 because W_i has orthonormal columns.
-            fit_term = sum(_sumsq(wi, ai) for wi, ai in zip(w, a))
-            history.append(0.5 / n_examples * (sq - 2 * fit_term + m * s_sq))
+            w = _procrustes_each(data.split(a))
+            sc = data.stack(w, mean)
+            a = data.cross(sc)  # for the new S; the next iteration's Procrustes step needs it too
+            # The objective of the new W and S: sum_i <W_i S, X_i> = m ||S||^2 = m <sc, X S^T>
+            # and ||W_i S|| = ||S||, so 0.5/T (||X||^2 - m ||S||^2).
+            history.append(0.5 / n_examples * (sq - m * _sumsq(sc, a)))
             if self._converged(history):
                 break
-        self.s_ = data.shared(data.stack(w, mean))
+        self.s_ = data.shared(sc)
         self.w_ = self._lift(w)
         self.objective_ = np.array(history)
         self.n_iter_ = len(history)

@@ -148,6 +148,15 @@ def test_objective_is_monotone(estimator, seed):
         assert np.all(steps >= -1e-9 * abs(model.loglik_[0]))
 
 
+@pytest.mark.parametrize("n_iter", [1, 4])
+@pytest.mark.parametrize("units", [(12, 10, 15), (90, 120, 60)])  # the second: wide networks, fitted reduced
+def test_objective_is_that_of_the_returned_w_and_s(rng, n_iter, units):
+    xs, _ = planted_layer(rng, units=units, k=4, n_examples=50, noise=0.5)
+    model = srm.DetSRM(n_features=4, n_iter=n_iter).fit(xs)
+    direct = 0.5 / 50 * sum(np.sum((x - mu[:, None] - w @ model.s_) ** 2) for x, w, mu in zip(xs, model.w_, model.mu_))
+    np.testing.assert_allclose(model.objective_[-1], direct, rtol=1e-10)
+
+
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_tolerance_stops_early_and_is_seeded(estimator, rng):
     xs, _ = planted_layer(rng, noise=0.3)
