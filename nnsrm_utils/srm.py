@@ -50,6 +50,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ._validate import check_activations, check_layer
@@ -178,8 +180,13 @@ class _Stack:
         return self.x @ self.shared(wc).T if self.gram is None else self.gram @ wc
 
 
-class _BaseSRM:
-    """Validation, centring and the transforms shared by both estimators."""
+class _BaseSRM(BaseEstimator):
+    """Validation, centring and the transforms shared by both estimators.
+
+    scikit-learn estimators: ``get_params``/``set_params``, ``clone`` and their repr come from
+    :class:`sklearn.base.BaseEstimator`; methods that need a fitted model raise
+    :class:`sklearn.exceptions.NotFittedError` (a ``ValueError``) before ``fit``.
+    """
 
     # Exact shortcuts, switched off only to test and benchmark the direct path:
     _reduce_wide = True  # fit wide networks on their Gram factor
@@ -242,8 +249,7 @@ class _BaseSRM:
         return abs(history[-1] - history[-2]) <= self.tol * abs(history[-2])
 
     def _check_fitted(self):
-        if not hasattr(self, "w_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit first")
+        check_is_fitted(self, "w_")
 
     def transform(self, Xs):
         """Shared-space responses ``W_i^T (X_i - mu_i)`` of the fitted networks, any examples."""
@@ -271,6 +277,15 @@ class _BaseSRM:
             raise ValueError(f"X has {X.shape[0]} units, fewer than n_features={self.n_features}")
         mu = X.mean(axis=1)
         return procrustes((X - mu[:, None]) @ self.s_.T.astype(X.dtype)), mu
+
+    def transform_subject(self, X):
+        """BrainIAK's name for :meth:`fit_network`, returning only ``w`` as BrainIAK does.
+
+        BrainIAK's ``transform_subject`` fits ``w`` on uncentred ``X``; here ``X`` is centred
+        first, and its unit means ``mu`` (needed to map new examples) come from
+        :meth:`fit_network`.
+        """
+        return self.fit_network(X)[0]
 
 
 class DetSRM(_BaseSRM):

@@ -234,3 +234,28 @@ def test_bad_input_raises(estimator, rng):
         model.transform(xs[:2])
     with pytest.raises(ValueError, match="units"):
         model.transform([xs[0][:5], xs[1], xs[2]])
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_scikit_learn_estimator_contract(estimator, rng):
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    model = estimator(n_features=3, n_iter=5, random_state=7)
+    assert model.get_params() == {"n_features": 3, "n_iter": 5, "tol": None, "random_state": 7}
+    assert repr(model) == f"{estimator.__name__}(n_features=3, n_iter=5, random_state=7)"
+    with pytest.raises(NotFittedError):
+        model.fit_network(rng.standard_normal((5, 40)))
+    xs, _ = planted_layer(rng, k=3, n_examples=40, noise=0.3)
+    fitted = model.fit(xs)
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params() and not hasattr(copy, "w_")
+    np.testing.assert_array_equal(copy.fit(xs).w_[1], fitted.w_[1])
+    assert model.set_params(n_iter=2) is model and model.fit(xs).n_iter_ == 2
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_transform_subject_is_brainiaks_name_for_fit_network(estimator, rng):
+    xs, _ = planted_layer(rng, k=3, n_examples=40, noise=0.3)
+    model = estimator(n_features=3).fit(xs[:2])
+    np.testing.assert_array_equal(model.transform_subject(xs[2]), model.fit_network(xs[2])[0])
