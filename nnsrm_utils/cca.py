@@ -122,11 +122,18 @@ def cca(X, Y, tol=1e-10):
     return np.pad(rho, (0, min(len(X), len(Y)) - len(rho)))
 
 
-def _keep_variance(c, keep, name):
-    """Eigenvectors of ``C`` (descending variance) that SVCCA keeps, and their variances."""
+def _keep_variance(c, keep, name, tol=1e-10):
+    """Eigenvectors of ``C`` (descending variance) that SVCCA keeps, and their variances.
+
+    Directions without variance (below ``tol`` times the largest) are never kept, even when an
+    integer ``keep`` asks for more: they have no canonical correlation to contribute."""
+    if isinstance(keep, bool) or not isinstance(keep, (int, np.integer, float, np.floating)):
+        raise ValueError(f"keep must be a fraction of variance in (0, 1] or a number of directions; got {keep!r}")
     lam, v = np.linalg.eigh(c)
     lam, v = np.clip(lam[::-1], 0, None), v[:, ::-1]
-    if isinstance(keep, (int, np.integer)) and not isinstance(keep, bool):
+    if not lam[0] > 0:
+        raise ValueError(f"{name} does not vary across examples; SVCCA is undefined")
+    if isinstance(keep, (int, np.integer)):
         if not 1 <= keep <= len(lam):
             raise ValueError(f"keep={keep} directions requested but {name} has {len(lam)} units")
         d = int(keep)
@@ -134,6 +141,7 @@ def _keep_variance(c, keep, name):
         d = int(np.searchsorted(np.cumsum(lam) / lam.sum(), keep - 1e-12) + 1)
     else:
         raise ValueError(f"keep must be a fraction of variance in (0, 1] or a number of directions; got {keep!r}")
+    d = min(d, int(np.sum(lam > tol * lam[0])))
     return v[:, :d], lam[:d]
 
 
@@ -142,11 +150,13 @@ def svcca(X, Y, keep=0.99, tol=1e-10):
 
     The SVD step keeps the top singular directions of each centred layer: by default as
     many as explain 99% of its variance (from squared singular values); an integer
-    ``keep`` keeps that many.  Returns the mean over ``min(d1, d2)`` correlations.
+    ``keep`` keeps that many, but never directions without variance (eigenvalues below
+    ``tol`` times the largest), as google/svcca drops them.  Returns the mean over
+    ``min(d1, d2)`` correlations of the ``d1``, ``d2`` directions kept.
     """
     X, Y = _check_pair(X, Y)
     cxx, cyy, cxy = covariances(X, Y)
-    (vx, lx), (vy, ly) = _keep_variance(cxx, keep, "X"), _keep_variance(cyy, keep, "Y")
+    (vx, lx), (vy, ly) = _keep_variance(cxx, keep, "X", tol), _keep_variance(cyy, keep, "Y", tol)
     _warn_if_degenerate(len(lx) + len(ly), X.shape[1])
     rho = _canonical(np.diag(lx), np.diag(ly), vx.T @ cxy @ vy, tol, weights=False)
     return float(rho.sum() / min(len(lx), len(ly)))

@@ -32,7 +32,7 @@ class _Layer:
         w = _whitener(self.cov, tol, name)
         self.white = w.T @ self.data                 # rows: uncorrelated, unit variance
         self.weights = w.T @ self.cov                # <h, z_j> / (n - 1) for a unit variate h = a^T x
-        v, lam = _keep_variance(self.cov, keep, name)
+        v, lam = _keep_variance(self.cov, keep, name, tol)
         self.svd_white = (v / np.sqrt(lam)).T @ self.data
         self._rbf = None
 

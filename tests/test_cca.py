@@ -151,9 +151,21 @@ def test_svcca_is_not_invariant_to_general_invertible_maps(rng):
     assert svcca(3 * q @ x + 1, y) == pytest.approx(svcca(x, y), abs=1e-9)
 
 
+def test_svcca_counts_only_directions_with_variance(rng):
+    """google/svcca drops directions without variance: a rank-10 layer of 64 units with keep=20
+    averages 10 correlations (dividing by 20 would halve the score)."""
+    s = rng.standard_normal((10, 500))
+    x = rng.standard_normal((64, 10)) @ s
+    y = rng.standard_normal((64, 10)) @ (s + 0.5 * rng.standard_normal((10, 500)))  # rank 10 too
+    assert svcca(x, y, keep=20) == pytest.approx(svcca(x, y, keep=10), rel=1e-12)
+    assert svcca(x, y, keep=20) > 0.5
+    from nnsrm_utils.comparison import pairwise
+    assert pairwise([x, y], ["SVCCA"])["SVCCA"][0] == pytest.approx(svcca(x, y), rel=1e-9)
+
+
 def test_svcca_bad_keep(rng):
     x = rng.standard_normal((5, 50))
-    for keep in (0, 1.5, 6, -2):
+    for keep in (0, 1.5, 6, -2, True, "all", None):
         with pytest.raises(ValueError, match="keep"):
             svcca(x, x, keep=keep)
 
