@@ -16,6 +16,13 @@ def as_float(x):
     return x.astype(np.float64)
 
 
+def rounding_level(scale, dtype=np.float64):
+    """What centring values of magnitude ``scale`` leaves behind when they are all equal: a mean
+    is off by a few units in the last place, and every centred value with it.  Variation at or
+    below this level is no variation."""
+    return 16 * np.finfo(dtype).eps * scale
+
+
 def check_activations(X, name="X", min_examples=2, check_finite=True):
     """Validate one ``(n_units, n_examples)`` activation matrix and return it as floats.
 

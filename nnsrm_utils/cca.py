@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 from scipy.linalg import lapack
 
-from ._validate import check_activations
+from ._validate import check_activations, rounding_level
 
 _BLOCK = 16384  # examples per block when accumulating covariances
 
@@ -185,12 +185,19 @@ def gram_linear(X):
     return X.T @ X
 
 
-def gram_rbf(X, sigma=0.8):
-    """RBF kernel between examples, bandwidth ``sigma`` times the median distance between
-    distinct examples (Kornblith et al. 2019 use a fraction of the median distance)."""
+def gram_rbf(X, sigma=1.0):
+    """RBF kernel between examples, ``exp(-d^2 / (2 sigma^2 m))``, Kornblith et al.'s (2019).
+
+    ``d`` is the distance between two examples and ``m`` the median of the squared distances
+    over all ``n x n`` pairs, the zero diagonal included (their definition, so their published
+    numbers compare); ``sigma`` is their "threshold", the bandwidth as a fraction of the
+    median distance (they report 0.4 and 0.8 besides the default 1.0)."""
     sq = np.sum(X * X, axis=0)
     d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * (X.T @ X), 0)
-    median = np.median(d2[np.triu_indices_from(d2, 1)])
+    np.fill_diagonal(d2, 0)
+    median = np.median(d2)
+    if not median > 0:
+        raise ValueError("most examples coincide (median distance 0): the layer does not vary; RBF CKA is undefined")
     return np.exp(-d2 / (2 * sigma**2 * median))
 
 
@@ -211,7 +218,13 @@ def gram_cka(K, L, debiased=False):
         raise ValueError(f"kernel matrices must be square and of equal shape; got {K.shape} and {L.shape}")
     if debiased and len(K) < 4:
         raise ValueError("the debiased HSIC estimator needs at least 4 examples")
-    return float(_hsic(K, L, debiased) / np.sqrt(_hsic(K, K, debiased) * _hsic(L, L, debiased)))
+    if not (np.all(np.isfinite(K)) and np.all(np.isfinite(L))):
+        raise ValueError("kernel matrices contain NaN or infinite values")
+    kk, ll = _hsic(K, K, debiased), _hsic(L, L, debiased)
+    for name, self_hsic, M in (("K", kk, K), ("L", ll, L)):
+        if not self_hsic > len(M) ** 2 * rounding_level(np.abs(M).max()) ** 2:
+            raise ValueError(f"{name} is constant after centring (the layer does not vary); CKA is undefined")
+    return float(_hsic(K, L, debiased) / np.sqrt(kk * ll))
 
 
 def _linear_hsic(cxy_sq, dx, dy, n, debiased):
@@ -224,12 +237,18 @@ def _linear_hsic(cxy_sq, dx, dy, n, debiased):
     return cxy_sq - diag + dx.sum() * dy.sum() / ((n - 1) * (n - 2)) - 2 * diag / (n - 2)
 
 
-def cka(X, Y, kernel="linear", debiased=False, sigma=0.8):
+def _check_varies(c, X, name):
+    """Refuse a layer whose covariance ``c`` is zero up to the rounding of centring ``X``."""
+    if not np.trace(c) > len(c) * rounding_level(np.abs(X).max()) ** 2:
+        raise ValueError(f"{name} does not vary across examples; CKA is undefined")
+
+
+def cka(X, Y, kernel="linear", debiased=False, sigma=1.0):
     """Centred kernel alignment (Kornblith et al. 2019) of ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)``.
 
     ``kernel="linear"``: ``||Y_c X_c^T||_F^2 / (||X_c X_c^T||_F ||Y_c Y_c^T||_F)``, computed in
     feature space (no ``n x n`` matrix).  ``kernel="rbf"``: Gaussian kernels with bandwidth
-    ``sigma`` times the median distance (needs ``n x n`` memory).  ``debiased`` uses the
+    ``sigma`` times the median distance, as :func:`gram_rbf` (needs ``n x n`` memory).  ``debiased`` uses the
     unbiased HSIC estimator (Song et al. 2012), better with few examples.  Invariant to
     orthogonal maps, isotropic scaling and translation; not to general invertible maps.
     """
@@ -241,11 +260,15 @@ def cka(X, Y, kernel="linear", debiased=False, sigma=0.8):
         raise ValueError("the debiased HSIC estimator needs at least 4 examples")
     if kernel == "linear" and not debiased:  # the n - 1 normalisation of the covariances cancels
         cxx, cyy, cxy = covariances(X, Y)
+        _check_varies(cxx, X, "X")
+        _check_varies(cyy, Y, "Y")
         return float(np.sum(cxy**2) / np.sqrt(np.sum(cxx**2) * np.sum(cyy**2)))
     Xc, Yc = X - _finite_mean(X, "X"), Y - _finite_mean(Y, "Y")
     if kernel == "rbf":
         return gram_cka(gram_rbf(Xc, sigma), gram_rbf(Yc, sigma), debiased)
     cxx, cyy, cxy = covariances(X, Y)
+    _check_varies(cxx, X, "X")
+    _check_varies(cyy, Y, "Y")
     dx, dy = np.sum(Xc * Xc, axis=0), np.sum(Yc * Yc, axis=0)
     s = (n - 1) ** 2  # the covariances are the products divided by n - 1
     xy = _linear_hsic(s * np.sum(cxy**2), dx, dy, n, debiased)

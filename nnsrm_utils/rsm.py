@@ -20,7 +20,7 @@ All inputs are ``(n_units, n_examples)``; see :mod:`nnsrm_utils._validate`.
 import numpy as np
 from scipy import stats
 
-from ._validate import check_activations, check_layer
+from ._validate import check_activations, check_layer, rounding_level
 
 SIMILARITIES = ("pearson", "cosine", "gram")
 CORRELATIONS = ("pearson", "spearman", "kendall")
@@ -35,10 +35,11 @@ def _columns(X, similarity):
     """Transform columns so that the RSM is a plain inner product of them."""
     if similarity == "gram":
         return X
+    scale = np.abs(X).max(axis=0)  # each column's own: data of any magnitude are judged alike
     if similarity == "pearson":
         X = X - X.mean(axis=0)
     norms = np.linalg.norm(X, axis=0)
-    flat = np.flatnonzero(norms <= np.finfo(X.dtype).eps * max(1.0, np.abs(X).max()))
+    flat = np.flatnonzero(norms <= np.sqrt(len(X)) * rounding_level(scale, X.dtype))
     if flat.size:
         what = "constant across units" if similarity == "pearson" else "all zero"
         raise ValueError(

@@ -71,8 +71,15 @@ def procrustes(A):
     condition number costs accuracy only along ``A``'s tiny singular directions: ``W^T W``
     is off ``I`` by about ``eps * cond(A)^2``, and where that exceeds the output's rounding
     one Newton-Schulz step restores it.  A (nearly) singular ``A``, whose polar factor is
-    not unique, goes to the SVD.
+    not unique, goes to the SVD.  Integer input gives float64.
     """
+    A = np.asarray(A)
+    if A.dtype not in (np.float32, np.float64):
+        A = A.astype(np.float64)
+    if A.ndim != 2 or A.shape[0] < A.shape[1]:
+        raise ValueError(f"A must be a 2-D array with at least as many rows as columns; got shape {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError("A contains NaN or infinite values")
     a64 = A.astype(np.float64, copy=False)
     evals, evecs = np.linalg.eigh(a64.T @ a64)
     if not evals[0] > 1e-12 * evals[-1] > 0:
@@ -424,8 +431,11 @@ def variance_explained(model, Xs, leave_one_out=False):
     if leave_one_out and n < 2:
         raise ValueError("leave_one_out needs at least 2 networks")
     out = []
-    for X, w, mu, z in zip(Xs, model.w_, model.mu_, shared):
+    for i, (X, w, mu, z) in enumerate(zip(Xs, model.w_, model.mu_, shared)):
         s_bar = (total - z) / (n - 1) if leave_one_out else total / n
         r = np.asarray(X, dtype=w.dtype) - mu[:, None]
-        out.append(1 - _sumsq(r - w @ s_bar) / _sumsq(r))
+        variance = _sumsq(r)
+        if not variance > 0:
+            raise ValueError(f"Xs[{i}] equals the unit means learned in fit: no variance to explain")
+        out.append(1 - _sumsq(r - w @ s_bar) / variance)
     return np.array(out)

@@ -253,12 +253,18 @@ def test_debiased_cka_removes_the_small_sample_bias(rng):
     assert abs(cka(x, y, debiased=True)) < 0.05
 
 
-def test_rbf_bandwidth_is_relative_to_the_median_distance(rng):
+def test_rbf_kernel_is_kornbliths(rng):
+    """Kornblith et al.'s gram_rbf: bandwidth^2 = threshold^2 x the median of all n^2 squared
+    distances, the zero diagonal included; threshold 1.0 by default."""
     x = rng.standard_normal((5, 40))
     np.testing.assert_allclose(gram_rbf(10 * x), gram_rbf(x), atol=1e-12)
     d2 = ((x[:, :, None] - x[:, None, :]) ** 2).sum(0)
-    med = np.median(d2[np.triu_indices(40, 1)])
-    np.testing.assert_allclose(gram_rbf(x, 0.5), np.exp(-d2 / (2 * 0.25 * med)), atol=1e-12)
+    med = np.median(d2)  # over all 1,600 entries; the 780 distinct pairs give a larger median
+    np.testing.assert_allclose(gram_rbf(x), np.exp(-d2 / (2 * med)), atol=1e-12)
+    np.testing.assert_allclose(gram_rbf(x, 0.4), np.exp(-d2 / (2 * 0.16 * med)), atol=1e-12)
+    xc, yc = x - x.mean(1, keepdims=True), x[:3] ** 2
+    assert cka(x, x[:3] ** 2, kernel="rbf") == pytest.approx(
+        gram_cka(gram_rbf(xc), gram_rbf(yc - yc.mean(1, keepdims=True))), abs=1e-12)
 
 
 def test_cka_bad_kernel_and_gram_shapes(rng):
@@ -285,3 +291,15 @@ def test_conv_units_layouts(rng):
         conv_units(acts, "pixels")
     with pytest.raises(ValueError, match="height"):
         conv_units(acts[0], "mean")
+
+
+def test_degenerate_layers_and_kernels_are_refused(rng):
+    x, constant = _layer(rng, 5, 50), np.full((5, 50), 3.3)
+    for kwargs in ({}, {"debiased": True}, {"kernel": "rbf"}):
+        with pytest.raises(ValueError, match="does not vary"):
+            cka(x, constant, **kwargs)
+    k = gram_linear(x - x.mean(1, keepdims=True))
+    with pytest.raises(ValueError, match="NaN"):
+        gram_cka(k, np.full_like(k, np.nan))
+    with pytest.raises(ValueError, match="constant"):
+        gram_cka(k, np.ones_like(k))

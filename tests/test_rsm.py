@@ -98,6 +98,9 @@ def test_constant_example_column_raises_for_pearson():
     with pytest.raises(ValueError, match="constant across units"):
         rsm.rsm(x, "pearson")
     rsm.rsm(x, "gram")  # still defined
+    x = np.vstack([np.full((1, 20), 3.3), np.linspace(0, 1, 20)]).T  # a mean of 3.3s rounds off by 2 ulps
+    with pytest.raises(ValueError, match="constant across units"):
+        rsm.rsm(x, "pearson")
 
 
 def test_layer_errors(rng):
@@ -113,3 +116,11 @@ def test_layer_errors(rng):
         rsm.rsm(rng.standard_normal((3, 10)), "spearman")
     with pytest.raises(ValueError, match="same shape"):
         rsm.compare_rsms(np.eye(3), np.eye(4))
+
+
+@pytest.mark.parametrize("dtype, scale", [(np.float64, 1e-17), (np.float64, 1e150), (np.float32, 1e-8)])
+def test_rsms_do_not_depend_on_the_data_scale(rng, dtype, scale):
+    x = rng.standard_normal((20, 12))
+    for similarity in ("pearson", "cosine"):
+        np.testing.assert_allclose(rsm.rsm((scale * x).astype(dtype), similarity), rsm.rsm(x, similarity),
+                                   atol=1e-5 if dtype == np.float32 else 1e-12)

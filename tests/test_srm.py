@@ -259,3 +259,18 @@ def test_transform_subject_is_brainiaks_name_for_fit_network(estimator, rng):
     xs, _ = planted_layer(rng, k=3, n_examples=40, noise=0.3)
     model = estimator(n_features=3).fit(xs[:2])
     np.testing.assert_array_equal(model.transform_subject(xs[2]), model.fit_network(xs[2])[0])
+
+
+def test_degenerate_input_to_procrustes_and_variance_explained(rng):
+    a = rng.integers(-5, 5, (6, 3))
+    w = srm.procrustes(a)
+    assert w.dtype == np.float64
+    np.testing.assert_allclose(w.T @ w, np.eye(3), atol=1e-12)
+    np.testing.assert_allclose(w, srm.procrustes(a.astype(float)))
+    with pytest.raises(ValueError, match="NaN"):
+        srm.procrustes(np.full((4, 2), np.nan))
+    xs, _ = planted_layer(rng, k=3, n_examples=40, noise=0.3)
+    model = srm.DetSRM(n_features=3).fit(xs)
+    flat = [np.repeat(mu[:, None], 5, axis=1) for mu in model.mu_]
+    with pytest.raises(ValueError, match=r"Xs\[0\] equals the unit means"):
+        srm.variance_explained(model, flat)

@@ -59,3 +59,10 @@ def test_stats_bad_input():
         stats.bootstrap_ci([1.0, np.nan])
     with pytest.raises(ValueError, match="alternative"):
         stats.permutation_test([1.0, 2.0], alternative="bigger")
+
+
+def test_resampling_counts_must_be_positive():
+    with pytest.raises(ValueError, match="n_boot"):
+        stats.bootstrap_ci(np.arange(5.0), n_boot=0)
+    with pytest.raises(ValueError, match="n_perm"):
+        stats.permutation_test(np.arange(5.0), n_perm=0)
