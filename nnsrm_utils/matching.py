@@ -2,30 +2,42 @@ r"""Exact and approximate neuron-group matches (Wang et al. 2018), numpy only.
 
 A neuron's activation vector is its output over the examples: a row of ``X`` ``(p1, n)``.
 Groups ``X'`` of network 1 and ``Y'`` of network 2 form an *epsilon-approximate match* when
-every vector of each group is epsilon-close to the span of the other group: the sine of its
-angle to that span is at most ``eps`` (``eps = 0``: an exact match, equal spans).  Matches are
-closed under union, so there is one *maximum match*; a *simple match* is one that is not a
-union of smaller matches, and every match is a union of simple matches.
+both are non-empty and every vector of each group is epsilon-close to the span of the other
+group: the sine of its angle to that span is at most ``eps`` (``eps = 0``: an exact match,
+equal spans).  Matches are closed under union, so there is one *maximum match*; a *simple
+match* is one that is not a union of smaller matches, and every match is a union of simple
+matches.  A group never matches an empty one, even at ``eps = 1`` (where the sine to the empty
+span, 1, would let it): with no live neurons on one side nothing matches.
 
 Activations are used as they are (not centred), as Wang et al. did with ReLU outputs.  Dead
-neurons (zero activation vector) have no direction: they are left out of every match and of
-the neuron counts of :func:`match_similarity`.
+neurons (an activation vector of exact zeros) have no direction: they are left out of every
+match and of the neuron counts of :func:`match_similarity`.  Every other neuron is live,
+however small: angles do not depend on a neuron's scale, so each is scaled to unit maximum
+first.
 
-Numerics: every angle is computed from the Gram matrix of all neurons of both layers,
-computed once (``(p1 + p2)^2`` numbers, whatever ``n``).  The span of a group is orthonormalised
-from its Gram block (by Cholesky, or by an eigendecomposition when the block is
-ill-conditioned) at numerical rank: directions whose squared singular value is below ``tol``
-times the largest are not part of the span.  The projection of every neuron is then one small
-product, not a least-squares solve per neuron over ``n`` dimensions.
+Numerics: angles are computed from the Gram matrix of all neurons of both layers, computed
+once (``(p1 + p2)^2`` numbers, whatever ``n``).  The span of a group is orthonormalised from
+its Gram block (by Cholesky, or by an eigendecomposition when the block is ill-conditioned) at
+numerical rank: directions whose squared singular value is below ``tol`` times the largest are
+not part of the span.  The projection of every neuron is then one small product, not a
+least-squares solve per neuron over ``n`` dimensions.  A sine from the Gram matrix is
+``sqrt(1 - cos^2)``, which loses half the digits: below ``_REFINE`` it is recomputed from the
+activations, as the norm of the neuron's residual after projecting on an orthonormal basis of
+the span (pivoted QR), so that a neuron in the span has a sine at rounding level (about 1e-15)
+and exact matches are found with an epsilon at that level, e.g. ``eps = 1e-10``.  This happens
+only for epsilons below ``_REFINE`` (Wang et al.'s, 0.15 to 0.5, never need it).
 """
 import numpy as np
+from scipy.linalg import qr
 
 from ._validate import check_activations
 from .cca import _whitener
 
+_REFINE = 1e-2  # sines below this are recomputed from the activations (see the module docstring)
+
 
 class _Neurons:
-    """Both layers' neurons stacked (X first), with their Gram matrix and squared norms."""
+    """Both layers' neurons stacked (X first), each scaled to unit maximum, and their Gram matrix."""
 
     def __init__(self, X, Y, tol):
         X, Y = check_activations(X, "X"), check_activations(Y, "Y")
@@ -33,29 +45,49 @@ class _Neurons:
             raise ValueError(f"X and Y must hold the same examples: X has {X.shape[1]}, Y has {Y.shape[1]} "
                              "(layout is (n_units, n_examples))")
         z = np.concatenate([X, Y]).astype(np.float64)
-        self.p1, self.tol = len(X), tol
+        scale = np.abs(z).max(axis=1)
+        self.alive = scale > 0
+        z[self.alive] /= scale[self.alive, None]
+        self.z, self.p1, self.tol = z, len(X), tol
         self.gram = z @ z.T
         self.norm2 = np.diag(self.gram).copy()
-        self.alive = self.norm2 > tol * max(self.norm2.max(), np.finfo(float).tiny)
         self.x = np.flatnonzero(self.alive[:self.p1])
         self.y = np.flatnonzero(self.alive[self.p1:]) + self.p1
 
-    def sines(self, rows, span):
-        """Sine of the angle between each neuron in ``rows`` and the span of the neurons ``span``."""
+    def sines(self, rows, span, refine=True):
+        """Sine of the angle between each neuron in ``rows`` and the span of the neurons ``span``;
+        ``refine``: recompute those below ``_REFINE`` from the activations."""
         if len(span) == 0:
             return np.ones(len(rows))
         proj = self.gram[np.ix_(rows, span)] @ _whitener(self.gram[np.ix_(span, span)], self.tol, "span")
-        return np.sqrt(np.clip(1 - np.sum(proj**2, axis=1) / self.norm2[rows], 0, 1))
+        sines = np.sqrt(np.clip(1 - np.sum(proj**2, axis=1) / self.norm2[rows], 0, 1))
+        small = sines < _REFINE
+        if refine and small.any():
+            sines[small] = self._residual_sines(rows[small], span)
+        return sines
+
+    def _residual_sines(self, rows, span):
+        """Accurate sines: norms of the residuals after projecting on an orthonormal basis of the span."""
+        q, r, _ = qr(self.z[span].T, mode="economic", pivoting=True)
+        d = np.abs(np.diag(r))
+        q = q[:, : np.count_nonzero(d**2 > self.tol * d[0] ** 2)]  # numerical rank, as the whitener's
+        residual = self.z[rows].T
+        for _ in range(2):  # a second pass removes what rounding left along the span
+            residual = residual - q @ (q.T @ residual)
+        return np.sqrt(np.minimum(np.sum(residual**2, axis=0) / self.norm2[rows], 1))
 
     def max_match(self, xs, ys, eps):
         """Remove the neurons not eps-close to the other side's span until nothing changes.
 
         Started from any groups that contain the maximum match, this ends at it: a neuron of
         the maximum match is always close to the span of the other side, which contains the
-        maximum match's other side, so it is never removed."""
+        maximum match's other side, so it is never removed.  A side left empty empties the other."""
+        refine = eps < _REFINE  # larger epsilons cannot hinge on the digits sqrt(1 - cos^2) loses
         while True:
-            kept_x = xs[self.sines(xs, ys) <= eps]
-            kept_y = ys[self.sines(ys, kept_x) <= eps]
+            kept_x = xs[self.sines(xs, ys, refine) <= eps]
+            kept_y = ys[self.sines(ys, kept_x, refine) <= eps]
+            if len(kept_x) == 0 or len(kept_y) == 0:
+                return xs[:0], ys[:0]
             if len(kept_x) == len(xs) and len(kept_y) == len(ys):
                 return xs, ys
             xs, ys = kept_x, kept_y
@@ -119,12 +151,20 @@ def simple_matches(X, Y, eps, tol=1e-10):
     return found
 
 
+def _live(neurons):
+    n = len(neurons.x) + len(neurons.y)
+    if n == 0:
+        raise ValueError("both layers' neurons are all dead (zero activation vectors): nothing to match")
+    return n
+
+
 def match_similarity(X, Y, eps, tol=1e-10):
-    """Matched neurons over all live neurons of both layers, in the maximum ``eps``-match."""
+    """Matched neurons over all live neurons of both layers, in the maximum ``eps``-match
+    (0 when one layer has no live neuron; a ``ValueError`` when neither has)."""
     _check_eps(eps)
     neurons = _Neurons(X, Y, tol)
     xs, ys = neurons.max_match(neurons.x, neurons.y, eps)
-    return (len(xs) + len(ys)) / (len(neurons.x) + len(neurons.y))
+    return (len(xs) + len(ys)) / _live(neurons)
 
 
 def epsilon_sweep(X, Y, eps_values=(0.15, 0.2, 0.25, 0.3, 0.5), tol=1e-10):
@@ -137,7 +177,7 @@ def epsilon_sweep(X, Y, eps_values=(0.15, 0.2, 0.25, 0.3, 0.5), tol=1e-10):
     for eps in sorted(eps_values, reverse=True):  # a smaller epsilon's match lies inside a larger one's
         xs, ys = neurons.max_match(xs, ys, eps)
         sizes[eps] = len(xs) + len(ys)
-    return np.array([sizes[eps] for eps in eps_values]) / (len(neurons.x) + len(neurons.y))
+    return np.array([sizes[eps] for eps in eps_values]) / _live(neurons)
 
 
 def neuron_sines(X, Y, tol=1e-10):

@@ -123,3 +123,37 @@ def test_bad_input(rng):
         matching.simple_match(x, x, 0.2, 0, side="z")
     with pytest.raises(ValueError, match="size"):
         matching.min_epsilon_for_size(x, x, 11)
+
+
+def test_exactly_spanned_neurons_have_sines_at_rounding_level(rng):
+    """Wang et al.'s least-squares residuals find planted exact matches at eps = 1e-8; so must we
+    (1 - cos^2 from a Gram matrix bottoms out near 1e-7)."""
+    a = rng.standard_normal((5, 2000))
+    x = np.vstack([a, rng.standard_normal((20, 2000))])
+    y = np.vstack([rng.standard_normal((5, 5)) @ a, rng.standard_normal((20, 2000))])
+    sx, sy = matching.neuron_sines(x, y)
+    assert np.all(sx[:5] < 1e-13) and np.all(sy[:5] < 1e-13) and np.all(sx[5:] > 0.5)
+    ix, iy = matching.max_match(x, y, 1e-10)
+    assert list(ix) == list(range(5)) and list(iy) == list(range(5))
+    assert [list(g) for g in matching.simple_matches(x, y, 1e-10)[0]] == [list(range(5))] * 2
+
+
+def test_a_tiny_live_neuron_is_not_dead(rng):
+    """A neuron a million times smaller than its neighbours still has a direction."""
+    a = rng.standard_normal((3, 300))
+    x = np.vstack([a[:2], 1e-6 * a[2]])
+    y = np.vstack([rng.standard_normal((2, 300)), 5 * a[2]])
+    assert not np.isnan(matching.neuron_sines(x, y)[0][2])
+    ix, iy = matching.max_match(x, y, 1e-10)
+    assert list(ix) == [2] and list(iy) == [2]
+
+
+def test_a_layer_without_live_neurons_matches_nothing(rng):
+    y = rng.standard_normal((4, 50))
+    for eps in (0.5, 1.0):
+        assert matching.match_similarity(np.zeros((3, 50)), y, eps) == 0.0
+        ix, iy = matching.max_match(y, np.zeros((3, 50)), eps)
+        assert len(ix) == len(iy) == 0
+    assert matching.match_similarity(rng.standard_normal((3, 50)), y, 1.0) == 1.0  # any live span is within 1
+    with pytest.raises(ValueError, match="all dead"):
+        matching.match_similarity(np.zeros((3, 50)), np.zeros((2, 50)), 0.5)
