@@ -27,10 +27,15 @@ Deliberate differences from BrainIAK 0.12 (``brainiak.funcalign.srm``):
   network leaks into the shared space.
 * The EM noise-variance update uses the *centred* data, the quantity the model
   is written for.  BrainIAK uses the uncentred ``||X_i||^2``, which inflates
-  ``rho_i^2`` for networks with large unit means (ReLU layers) and breaks the
-  monotone increase of the likelihood.  On centred data both agree exactly.
-* BrainIAK's deterministic SRM adds ``0.001 I`` to ``X_i S^T`` before the SVD;
-  here the SVD is taken as is (it is well defined for rank-deficient input).
+  ``rho_i^2`` for networks with large unit means (ReLU layers; tested against its
+  update equations).  On centred data the updates are the same.
+* The deterministic SRM centres the units, as the probabilistic one does.
+  BrainIAK's ``DetSRM`` does not centre at all, so on layers with unit offsets its
+  ``W_i`` differ from these (and from its own ``SRM``'s).
+* BrainIAK adds ``0.001 I`` to ``X_i S^T`` before every SVD, in both estimators; here
+  the polar factor is taken as is (it is well defined for rank-deficient input).  On
+  centred data this is the only difference left: BrainIAK's ``W_i`` differ from these
+  by about 1e-5 (tested).
 * The noise variances are floored at machine precision times each network's
   variance, so noise-free data (the simulation) give finite results.
 * Networks with more units than examples (wide conv layers) are fitted on a square-root

@@ -32,6 +32,22 @@ def test_prob_srm_conforms_to_reference_on_centred_data(rng):
     np.testing.assert_allclose(model.rho2_, rho2_ref, rtol=1e-8)
 
 
+def test_what_separates_us_from_brainiak_as_the_docstring_says(rng):
+    xs, _ = planted_layer(rng, noise=0.5, offset=2.0)  # unit means about 2, as ReLU layers have
+    # 1. its noise update from the uncentred ||X_i||^2 inflates rho_i^2
+    ours = srm.SRM(n_features=4, n_iter=7, random_state=3).fit(xs)
+    assert np.all(reference_prob_srm(xs, 4, 7, seed=3, perturbation=0)[1] > 3 * ours.rho2_)
+    # 2. its DetSRM does not centre: on data with offsets its W are far from ours
+    det = srm.DetSRM(n_features=4, n_iter=7, random_state=3).fit(xs)
+    uncentred = reference_det_srm(xs, 4, 7, seed=3, perturbation=0)
+    assert max(np.abs(a - b).max() for a, b in zip(det.w_, uncentred)) > 0.1
+    # 3. on centred data its 0.001 I perturbation is the only difference left, about 1e-5
+    xc = _centred(xs)
+    fit = srm.SRM(n_features=4, n_iter=7, random_state=3).fit(xc)
+    gap = max(np.abs(a - b).max() for a, b in zip(fit.w_, reference_prob_srm(xc, 4, 7, seed=3)[0]))
+    assert 1e-7 < gap < 1e-3
+
+
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_wide_networks_are_fitted_exactly_on_the_gram_factor(estimator, rng):
     # more units than examples (like a 7,200-unit pool layer): the reduced fit must equal the direct one
