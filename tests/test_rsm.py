@@ -124,3 +124,19 @@ def test_rsms_do_not_depend_on_the_data_scale(rng, dtype, scale):
     for similarity in ("pearson", "cosine"):
         np.testing.assert_allclose(rsm.rsm((scale * x).astype(dtype), similarity), rsm.rsm(x, similarity),
                                    atol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_rsms_and_their_comparison_agree_with_rsatoolbox(rng):
+    """rsatoolbox's correlation RDM is 1 - our Pearson RSM; its 'corr', 'spearman' and 'kendall'
+    (tau-a) comparisons are ours on the off-diagonal triangle."""
+    pytest.importorskip("rsatoolbox")
+    from rsatoolbox.data import Dataset
+    from rsatoolbox.rdm import calc_rdm, compare
+
+    x = rng.standard_normal((30, 12))
+    y = rng.standard_normal((20, 30)) @ x + 3 * rng.standard_normal((20, 12))  # related, not equal
+    theirs = [calc_rdm(Dataset(a.T), method="correlation") for a in (x, y)]  # rsatoolbox: examples x channels
+    np.testing.assert_allclose(1 - rsm.rsm(x), theirs[0].get_matrices()[0], atol=1e-13)
+    for ours, method in (("pearson", "corr"), ("spearman", "spearman"), ("kendall", "kendall")):
+        assert rsm.compare_rsms(rsm.rsm(x), rsm.rsm(y), method=ours) == pytest.approx(
+            compare(*theirs, method=method)[0, 0], abs=1e-12)
