@@ -136,3 +136,10 @@ def test_progress_bar_only_where_someone_watches(monkeypatch):
     with progress_bar(10, "x", None) as bar:
         assert not bar.disable and bar.total == 10
     assert progress_bar(10, "x", False).disable
+    # a silent bar must not import tqdm.auto: in a notebook kernel without ipywidgets that
+    # prints a warning on stderr, which fails the book build
+    import subprocess
+
+    code = ("import sys; from nnsrm_utils._progress import progress_bar; progress_bar(3, 'x', False).update(1); "
+            "print(sorted(m for m in sys.modules if m.startswith(('tqdm.auto', 'tqdm.notebook'))))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
