@@ -9,8 +9,8 @@ was packed (GitHub's archives of one commit are not byte-stable).
 downloads the archive into a scratch folder beside it, extracts the archive's files, verifies
 the digest and only then moves the folder into place in one rename: an interrupted download
 or extraction, a wrong digest or a failing server leave nothing half-written.  A verified
-folder is remembered by its files' names, sizes and modification times, so later calls cost
-one directory walk, and a folder changed afterwards is hashed again and refused.
+folder is remembered by its files' names, sizes, times and inodes, so later calls cost one
+directory walk, and a folder changed afterwards is hashed again (and refused if it differs).
 """
 import gzip
 import hashlib
