@@ -4,8 +4,21 @@ Every activation matrix in this package is laid out as in the paper,
 ``(n_units, n_examples)``, and a layer across networks is a list of such
 matrices.  Public functions validate once at their boundary and raise a
 ``ValueError`` that names the problem; internal helpers trust their input.
+
+A transposed array, ``(n_examples, n_units)``, is caught where it can be: two layers or
+networks must agree on the number of examples, and labels on it (errors); and each measure
+warns in the regime where it is degenerate, which is where a transposed array usually lands
+(CCA with ``p1 + p2 >= n - 1``, biased linear CKA with more units than examples, matching with
+at least as many neurons as data points), without a warning for wide layers used where they
+are sound.  Same-width networks passed transposed to SRM or to RSMs look like valid data:
+nothing can tell them apart.
 """
+import warnings
+
 import numpy as np
+
+# Said wherever a layer's shape is the likeliest sign of a transposed array.
+LAYOUT_HINT = "layout is (n_units, n_examples): if you passed (n_examples, n_units), pass the transpose"
 
 
 def as_float(x):
@@ -23,6 +36,12 @@ def rounding_level(scale, dtype=np.float64):
     return 16 * np.finfo(dtype).eps * scale
 
 
+def warn_few_examples(message):
+    """A measure used where it is degenerate: fewer examples than it needs for its units, the
+    regime a transposed layer lands in.  A warning, not an error: wide layers are legitimate."""
+    warnings.warn(f"{message} ({LAYOUT_HINT})", RuntimeWarning, stacklevel=4)
+
+
 def check_activations(X, name="X", min_examples=2, check_finite=True):
     """Validate one ``(n_units, n_examples)`` activation matrix and return it as floats.
 
@@ -37,8 +56,7 @@ def check_activations(X, name="X", min_examples=2, check_finite=True):
         raise ValueError(f"{name} has no units")
     if X.shape[1] < min_examples:
         raise ValueError(
-            f"{name} has {X.shape[1]} example(s); at least {min_examples} are needed "
-            "(layout is (n_units, n_examples): did you pass the transpose?)"
+            f"{name} has {X.shape[1]} example(s); at least {min_examples} are needed ({LAYOUT_HINT})"
         )
     if check_finite and not np.all(np.isfinite(X)):
         raise ValueError(f"{name} contains NaN or infinite values")

@@ -23,12 +23,10 @@ Choices made on purpose, differing from google/svcca's ``compute_pwcca``:
   ``IndexError`` when the first layer has more neurons.
 * PWCCA is asymmetric: ``pwcca(X, Y) != pwcca(Y, X)`` in general.
 """
-import warnings
-
 import numpy as np
 from scipy.linalg import lapack
 
-from ._validate import check_activations, rounding_level
+from ._validate import LAYOUT_HINT, check_activations, rounding_level, warn_few_examples
 
 _BLOCK = 16384  # examples per block when accumulating covariances
 
@@ -39,8 +37,7 @@ def _check_pair(X, Y):
     Y = check_activations(Y, "Y", min_examples=3, check_finite=False)
     if X.shape[1] != Y.shape[1]:
         raise ValueError(
-            f"X and Y must hold the same examples: X has {X.shape[1]}, Y has {Y.shape[1]} "
-            "(layout is (n_units, n_examples))"
+            f"X and Y must hold the same examples: X has {X.shape[1]}, Y has {Y.shape[1]} ({LAYOUT_HINT})"
         )
     return X, Y
 
@@ -99,11 +96,14 @@ def _canonical(cxx, cyy, cxy, tol, weights=True):
 
 def _warn_if_degenerate(p, n):
     if p >= n - 1:
-        warnings.warn(
-            f"CCA on {p} dimensions (both sides together) from {n} examples: with that few examples "
-            "canonical correlations are 1 by construction; use many more examples than units",
-            RuntimeWarning, stacklevel=3,
-        )
+        warn_few_examples(f"CCA on {p} dimensions (both sides together) from {n} examples: with that few "
+                          "examples canonical correlations are 1 by construction; use many more examples than units")
+
+
+def _warn_if_biased_cka(p1, p2, n):
+    if n < max(p1, p2):
+        warn_few_examples(f"biased linear CKA of {p1} and {p2} units from {n} examples: with more units than "
+                          "examples it is high even for unrelated layers (debiased=True corrects that)")
 
 
 def cca(X, Y, tol=1e-10):
@@ -259,6 +259,7 @@ def cka(X, Y, kernel="linear", debiased=False, sigma=1.0):
     if debiased and n < 4:
         raise ValueError("the debiased HSIC estimator needs at least 4 examples")
     if kernel == "linear" and not debiased:  # the n - 1 normalisation of the covariances cancels
+        _warn_if_biased_cka(len(X), len(Y), n)
         cxx, cyy, cxy = covariances(X, Y)
         _check_varies(cxx, X, "X")
         _check_varies(cyy, Y, "Y")

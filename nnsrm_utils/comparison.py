@@ -16,7 +16,7 @@ from itertools import combinations
 import numpy as np
 
 from ._validate import check_activations
-from .cca import _keep_variance, _warn_if_degenerate, _whitener, gram_cka, gram_rbf
+from .cca import _keep_variance, _warn_if_biased_cka, _warn_if_degenerate, _whitener, gram_cka, gram_rbf
 
 MEASURES = ("mean CCA", "SVCCA", "PWCCA", "linear CKA", "RBF CKA")
 
@@ -63,6 +63,7 @@ def _similarities(a, b, names):
         alpha = np.abs(u.T @ a.weights).sum(axis=1)
         out["PWCCA"] = float(alpha @ np.clip(rho, 0, 1) / alpha.sum())
     if "linear CKA" in names:
+        _warn_if_biased_cka(a.units, b.units, a.n)
         cxy = a.data @ b.data.T
         out["linear CKA"] = float(np.sum(cxy**2) / (a.n - 1) ** 2 / np.sqrt(np.sum(a.cov**2) * np.sum(b.cov**2)))
     if "RBF CKA" in names:

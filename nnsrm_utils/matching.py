@@ -30,7 +30,7 @@ only for epsilons below ``_REFINE`` (Wang et al.'s, 0.15 to 0.5, never need it).
 import numpy as np
 from scipy.linalg import qr
 
-from ._validate import check_activations
+from ._validate import LAYOUT_HINT, check_activations, warn_few_examples
 from .cca import _whitener
 
 _REFINE = 1e-2  # sines below this are recomputed from the activations (see the module docstring)
@@ -43,7 +43,10 @@ class _Neurons:
         X, Y = check_activations(X, "X"), check_activations(Y, "Y")
         if X.shape[1] != Y.shape[1]:
             raise ValueError(f"X and Y must hold the same examples: X has {X.shape[1]}, Y has {Y.shape[1]} "
-                             "(layout is (n_units, n_examples))")
+                             f"({LAYOUT_HINT})")
+        if max(len(X), len(Y)) >= X.shape[1]:
+            warn_few_examples(f"matching {len(X)} and {len(Y)} neurons over {X.shape[1]} data points: that many "
+                              "neurons can span every direction, so every neuron matches trivially")
         z = np.concatenate([X, Y]).astype(np.float64)
         scale = np.abs(z).max(axis=1)
         self.alive = scale > 0

@@ -2,6 +2,8 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ._validate import LAYOUT_HINT
+
 
 def _axis(ax, figsize=(4, 3.5)):
     if ax is None:
@@ -14,6 +16,8 @@ def plot_rsm(rsm, ax=None, title=None, labels=None, vmin=-1, vmax=1, colorbar=Tr
     ax = _axis(ax)
     im = ax.imshow(rsm, cmap="RdBu_r", vmin=vmin, vmax=vmax, interpolation="nearest")
     if labels is not None:
+        if len(labels) != len(rsm):
+            raise ValueError(f"{len(labels)} labels for an RSM of {len(rsm)} examples")
         for edge in np.flatnonzero(np.diff(np.asarray(labels))) + 0.5:
             ax.axhline(edge, color="k", lw=0.6)
             ax.axvline(edge, color="k", lw=0.6)
@@ -76,6 +80,8 @@ def plot_layer_curves(x, curves, ax=None, xlabel="epoch", ylabel=None, title=Non
 
 
 def _class_means(x, labels, classes):
+    if x.shape[1] != len(labels):
+        raise ValueError(f"{len(labels)} labels for {x.shape[1]} examples ({LAYOUT_HINT})")
     return np.stack([x[:, labels == c].mean(axis=1) for c in classes], axis=1)
 
 

@@ -249,7 +249,8 @@ def test_gram_cka_is_the_centred_alignment(rng):
 def test_debiased_cka_removes_the_small_sample_bias(rng):
     """Independent layers with few examples: biased CKA is far from 0, debiased close to it."""
     x, y = rng.standard_normal((200, 50)), rng.standard_normal((200, 50))
-    assert cka(x, y) > 0.5
+    with pytest.warns(RuntimeWarning, match="debiased=True corrects that"):
+        assert cka(x, y) > 0.5
     assert abs(cka(x, y, debiased=True)) < 0.05
 
 
@@ -303,3 +304,20 @@ def test_degenerate_layers_and_kernels_are_refused(rng):
         gram_cka(k, np.full_like(k, np.nan))
     with pytest.raises(ValueError, match="constant"):
         gram_cka(k, np.ones_like(k))
+
+
+def test_kornbliths_published_example_and_its_transpose():
+    """Kornblith et al.'s notebook: np.random.seed(1337); X = randn(100, 10); Y = randn(100, 10) + X
+    (rows are examples) gives linear CKA 0.557613.  Passed untransposed, the layers look like 10
+    examples of 100 units: CKA is then 0.96, and the package says why it may be wrong."""
+    np.random.seed(1337)
+    x = np.random.randn(100, 10)
+    y = np.random.randn(100, 10) + x
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cka(x.T, y.T) == pytest.approx(0.557613, abs=5e-7)
+    with pytest.warns(RuntimeWarning, match=r"100 and 100 units from 10 examples.*pass the transpose"):
+        assert cka(x, y) > 0.9
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the debiased estimator is the remedy for wide layers: no warning
+        cka(x, y, debiased=True)

@@ -1,4 +1,6 @@
 """Neuron-group matches (Wang et al. 2018): planted matches recovered, monotone, symmetric, invariant."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -67,11 +69,17 @@ def test_invariant_to_per_neuron_scaling(seed):
         np.testing.assert_array_equal(a[1], b[1])
 
 
-def test_too_few_examples_everything_matches(rng):
-    """With at least as many neurons as examples, each layer spans the whole space."""
-    x, y = rng.standard_normal((30, 20)), rng.standard_normal((25, 20))
-    assert matching.match_similarity(x, y, 1e-6) == 1
-    assert matching.min_epsilon_all(x, y) < 1e-6
+def test_too_few_examples_everything_matches_and_a_warning_says_so(rng):
+    """With at least as many neurons as examples, each layer spans the whole space: the regime a
+    transposed (n_points, n_neurons) array lands in, so the package warns and suggests the transpose."""
+    x, y = rng.standard_normal((30, 20)), rng.standard_normal((30, 20))
+    with pytest.warns(RuntimeWarning, match="matches trivially.*pass the transpose"):
+        assert matching.match_similarity(x, y, 1e-6) == 1
+    with pytest.warns(RuntimeWarning):
+        assert matching.min_epsilon_all(x, y) < 1e-6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert matching.match_similarity(x.T, y.T, 0.01) == 0.0
 
 
 def test_random_neurons_sit_at_the_expected_angle(rng):
@@ -157,3 +165,4 @@ def test_a_layer_without_live_neurons_matches_nothing(rng):
     assert matching.match_similarity(rng.standard_normal((3, 50)), y, 1.0) == 1.0  # any live span is within 1
     with pytest.raises(ValueError, match="all dead"):
         matching.match_similarity(np.zeros((3, 50)), np.zeros((2, 50)), 0.5)
+

@@ -140,3 +140,18 @@ def test_rsms_and_their_comparison_agree_with_rsatoolbox(rng):
     for ours, method in (("pearson", "corr"), ("spearman", "spearman"), ("kendall", "kendall")):
         assert rsm.compare_rsms(rsm.rsm(x), rsm.rsm(y), method=ours) == pytest.approx(
             compare(*theirs, method=method)[0, 0], abs=1e-12)
+
+
+def test_figures_check_labels_against_the_examples(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from nnsrm_utils import plotting
+
+    x = rng.standard_normal((5, 12))
+    with pytest.raises(ValueError, match="12 labels for 5 examples.*pass the transpose"):
+        plotting.plot_class_means({"native": [x.T, x.T]}, np.arange(12) % 3)
+    with pytest.raises(ValueError, match="5 labels for an RSM of 12 examples"):
+        plotting.plot_rsm(rsm.rsm(x), labels=np.arange(5))
+    plotting.plot_class_means({"native": [x, x]}, np.arange(12) % 3)
+    matplotlib.pyplot.close("all")
