@@ -23,8 +23,8 @@ def main(argv=None):
     fetch = sub.add_parser("data", help="download a dataset when it is missing, and verify it")
     fetch.add_argument("dataset", nargs="?", choices=sorted(DATASETS), default="cifar10-jpeg")
     fetch.add_argument("--data", default=None, help="data folder (default: $NNSRM_DATA or ~/.cache/nnsrm/data)")
-    fetch.add_argument("--url", default=None,
-                       help="a mirror of the JPEG copy's archive (default: $NNSRM_CIFAR10_JPEG_URL or the pinned commit)")
+    fetch.add_argument("--url", default=None, help="a mirror of the JPEG copy's archive "
+                       "(default: $NNSRM_CIFAR10_JPEG_URL or the pinned commit)")
     args = parser.parse_args(argv)
     if args.command == "data":
         try:

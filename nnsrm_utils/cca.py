@@ -248,8 +248,8 @@ def cka(X, Y, kernel="linear", debiased=False, sigma=1.0):
 
     ``kernel="linear"``: ``||Y_c X_c^T||_F^2 / (||X_c X_c^T||_F ||Y_c Y_c^T||_F)``, computed in
     feature space (no ``n x n`` matrix).  ``kernel="rbf"``: Gaussian kernels with bandwidth
-    ``sigma`` times the median distance, as :func:`gram_rbf` (needs ``n x n`` memory).  ``debiased`` uses the
-    unbiased HSIC estimator (Song et al. 2012), better with few examples.  Invariant to
+    ``sigma`` times the median distance, as :func:`gram_rbf` (needs ``n x n`` memory).
+    ``debiased`` uses the unbiased HSIC estimator (Song et al. 2012), better with few examples.  Invariant to
     orthogonal maps, isotropic scaling and translation; not to general invertible maps.
     """
     X, Y = _check_pair(X, Y)

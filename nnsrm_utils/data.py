@@ -66,9 +66,10 @@ def load_images(name, root=None, download=True, retries=3, url=None, progress=No
     ``url`` replaces the JPEG copy's download address (a mirror; default
     ``$NNSRM_CIFAR10_JPEG_URL``, else the pinned commit); its files must still match the pinned
     digest.  ``progress``: progress bars for that download and for decoding the JPEGs
-    (``None``: only on Colab or in a terminal).  Raises :class:`FileNotFoundError` with what to do when the data are missing and
-    cannot be downloaded, and :class:`~nnsrm_utils.fetch.ContentMismatch` when the JPEG copy's
-    folder holds other files than the pinned ones.
+    (``None``: only on Colab or in a terminal).  Raises :class:`FileNotFoundError` with what to
+    do when the data are missing and cannot be downloaded, and
+    :class:`~nnsrm_utils.fetch.ContentMismatch` when the JPEG copy's folder holds other files
+    than the pinned ones.
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {tuple(DATASETS)}")

@@ -3,8 +3,8 @@
 Chosen by a notebook's parameters cell or the ``NNSRM_PROFILE`` environment variable.
 
 - ``quick`` (default): any CPU, CI and the executed book.  The CIFAR-10 JPEG copy
-  (downloaded once, about 20 MB; :mod:`nnsrm_utils.data`), 4 networks, 3 epochs on a 5,000-image training subset, 300 units per layer,
-  a narrow ResNet.  Shows the phenomena, not the paper's numbers.
+  (downloaded once, about 20 MB; :mod:`nnsrm_utils.data`), 4 networks, 3 epochs on a
+  5,000-image training subset, 300 units per layer, a narrow ResNet.  Shows the phenomena, not the paper's numbers.
 - ``colab``: one GPU.  CIFAR-10 or CIFAR-100 (downloaded), 10 networks, training long
   enough to reach most of the final accuracy, the authors' analysis sizes.
 - ``paper``: the authors' settings (ConvNet: RMSprop 1e-4, batch 32, 50 epochs; ResNet18:
