@@ -61,7 +61,15 @@ def covariances(X, Y):
         np.subtract(Y[:, block], my, out=z[p:])
         c = c + z @ z.T  # one symmetric product for all three blocks
     c /= n - 1
+    _check_varies(c[:p, :p], X, "X")
+    _check_varies(c[p:, p:], Y, "Y")
     return c[:p, :p], c[p:, p:], c[:p, p:]
+
+
+def _check_varies(c, X, name):
+    """Refuse a layer whose covariance ``c`` is zero up to the rounding of centring ``X``."""
+    if not np.trace(c) > len(c) * rounding_level(np.abs(X).max()) ** 2:
+        raise ValueError(f"{name} does not vary across examples (its units are constant): no similarity is defined")
 
 
 def _whitener(c, tol, name):
@@ -100,10 +108,15 @@ def _warn_if_degenerate(p, n):
                           "examples canonical correlations are 1 by construction; use many more examples than units")
 
 
-def _warn_if_biased_cka(p1, p2, n):
-    if n < max(p1, p2):
-        warn_few_examples(f"biased linear CKA of {p1} and {p2} units from {n} examples: with more units than "
-                          "examples it is high even for unrelated layers (debiased=True corrects that)")
+def _warn_if_biased_cka(cxx, cyy, n):
+    """Biased linear CKA of unrelated layers is about ``sqrt(d_x d_y) / n``, with ``d`` a layer's
+    effective dimensionality (participation ratio ``tr(C)^2 / ||C||_F^2``); warn when that is high."""
+    dx, dy = (np.trace(c) ** 2 / np.sum(c**2) for c in (cxx, cyy))
+    chance = np.sqrt(dx * dy) / n
+    if chance > 0.3:
+        warn_few_examples(f"biased linear CKA from {n} examples of layers with effective dimensionalities "
+                          f"{dx:.0f} and {dy:.0f}: unrelated layers like these score about {min(chance, 1):.2f} "
+                          "(debiased=True corrects that)")
 
 
 def cca(X, Y, tol=1e-10):
@@ -151,8 +164,10 @@ def svcca(X, Y, keep=0.99, tol=1e-10):
     The SVD step keeps the top singular directions of each centred layer: by default as
     many as explain 99% of its variance (from squared singular values); an integer
     ``keep`` keeps that many, but never directions without variance (eigenvalues below
-    ``tol`` times the largest), as google/svcca drops them.  Returns the mean over
-    ``min(d1, d2)`` correlations of the ``d1``, ``d2`` directions kept.
+    ``tol`` times the largest).  google/svcca's ``get_cca_similarity`` drops them likewise
+    with ``epsilon=1e-10``, as its tutorial calls it (its covariances are divided by their
+    largest entry first, so that is this ``tol``; its default ``epsilon=0`` keeps them).
+    Returns the mean over ``min(d1, d2)`` correlations of the ``d1``, ``d2`` directions kept.
     """
     X, Y = _check_pair(X, Y)
     cxx, cyy, cxy = covariances(X, Y)
@@ -237,12 +252,6 @@ def _linear_hsic(cxy_sq, dx, dy, n, debiased):
     return cxy_sq - diag + dx.sum() * dy.sum() / ((n - 1) * (n - 2)) - 2 * diag / (n - 2)
 
 
-def _check_varies(c, X, name):
-    """Refuse a layer whose covariance ``c`` is zero up to the rounding of centring ``X``."""
-    if not np.trace(c) > len(c) * rounding_level(np.abs(X).max()) ** 2:
-        raise ValueError(f"{name} does not vary across examples; CKA is undefined")
-
-
 def cka(X, Y, kernel="linear", debiased=False, sigma=1.0):
     """Centred kernel alignment (Kornblith et al. 2019) of ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)``.
 
@@ -259,17 +268,13 @@ def cka(X, Y, kernel="linear", debiased=False, sigma=1.0):
     if debiased and n < 4:
         raise ValueError("the debiased HSIC estimator needs at least 4 examples")
     if kernel == "linear" and not debiased:  # the n - 1 normalisation of the covariances cancels
-        _warn_if_biased_cka(len(X), len(Y), n)
         cxx, cyy, cxy = covariances(X, Y)
-        _check_varies(cxx, X, "X")
-        _check_varies(cyy, Y, "Y")
+        _warn_if_biased_cka(cxx, cyy, n)
         return float(np.sum(cxy**2) / np.sqrt(np.sum(cxx**2) * np.sum(cyy**2)))
     Xc, Yc = X - _finite_mean(X, "X"), Y - _finite_mean(Y, "Y")
     if kernel == "rbf":
         return gram_cka(gram_rbf(Xc, sigma), gram_rbf(Yc, sigma), debiased)
     cxx, cyy, cxy = covariances(X, Y)
-    _check_varies(cxx, X, "X")
-    _check_varies(cyy, Y, "Y")
     dx, dy = np.sum(Xc * Xc, axis=0), np.sum(Yc * Yc, axis=0)
     s = (n - 1) ** 2  # the covariances are the products divided by n - 1
     xy = _linear_hsic(s * np.sum(cxy**2), dx, dy, n, debiased)

@@ -16,7 +16,8 @@ from itertools import combinations
 import numpy as np
 
 from ._validate import check_activations
-from .cca import _keep_variance, _warn_if_biased_cka, _warn_if_degenerate, _whitener, gram_cka, gram_rbf
+from .cca import (_check_varies, _keep_variance, _warn_if_biased_cka, _warn_if_degenerate, _whitener, gram_cka,
+                  gram_rbf)
 
 MEASURES = ("mean CCA", "SVCCA", "PWCCA", "linear CKA", "RBF CKA")
 
@@ -29,6 +30,7 @@ class _Layer:
         self.n, self.units = x.shape[1], x.shape[0]
         self.data = np.asarray(x, dtype=np.float64) - x.mean(axis=1, keepdims=True, dtype=np.float64)
         self.cov = self.data @ self.data.T / (self.n - 1)
+        _check_varies(self.cov, x, name)
         w = _whitener(self.cov, tol, name)
         self.white = w.T @ self.data                 # rows: uncorrelated, unit variance
         self.weights = w.T @ self.cov                # <h, z_j> / (n - 1) for a unit variate h = a^T x
@@ -63,7 +65,7 @@ def _similarities(a, b, names):
         alpha = np.abs(u.T @ a.weights).sum(axis=1)
         out["PWCCA"] = float(alpha @ np.clip(rho, 0, 1) / alpha.sum())
     if "linear CKA" in names:
-        _warn_if_biased_cka(a.units, b.units, a.n)
+        _warn_if_biased_cka(a.cov, b.cov, a.n)
         cxy = a.data @ b.data.T
         out["linear CKA"] = float(np.sum(cxy**2) / (a.n - 1) ** 2 / np.sqrt(np.sum(a.cov**2) * np.sum(b.cov**2)))
     if "RBF CKA" in names:

@@ -4,7 +4,8 @@ A neuron's activation vector is its output over the examples: a row of ``X`` ``(
 Groups ``X'`` of network 1 and ``Y'`` of network 2 form an *epsilon-approximate match* when
 both are non-empty and every vector of each group is epsilon-close to the span of the other
 group: the sine of its angle to that span is at most ``eps`` (``eps = 0``: an exact match,
-equal spans).  Matches are closed under union, so there is one *maximum match*; a *simple
+equal spans; in floating point nothing is that exact, so ask for exact matches with an epsilon
+at rounding level, about ``1e-10`` for float64 activations and ``1e-6`` for float32).  Matches are closed under union, so there is one *maximum match*; a *simple
 match* is one that is not a union of smaller matches, and every match is a union of simple
 matches.  A group never matches an empty one, even at ``eps = 1`` (where the sine to the empty
 span, 1, would let it): with no live neurons on one side nothing matches.
@@ -16,15 +17,15 @@ however small: angles do not depend on a neuron's scale, so each is scaled to un
 first.
 
 Numerics: angles are computed from the Gram matrix of all neurons of both layers, computed
-once (``(p1 + p2)^2`` numbers, whatever ``n``).  The span of a group is orthonormalised from
+once (``(p1 + p2)^2`` numbers; the activations are kept for the refinement below).  The span of a group is orthonormalised from
 its Gram block (by Cholesky, or by an eigendecomposition when the block is ill-conditioned) at
 numerical rank: directions whose squared singular value is below ``tol`` times the largest are
 not part of the span.  The projection of every neuron is then one small product, not a
 least-squares solve per neuron over ``n`` dimensions.  A sine from the Gram matrix is
 ``sqrt(1 - cos^2)``, which loses half the digits: below ``_REFINE`` it is recomputed from the
 activations, as the norm of the neuron's residual after projecting on an orthonormal basis of
-the span (pivoted QR), so that a neuron in the span has a sine at rounding level (about 1e-15)
-and exact matches are found with an epsilon at that level, e.g. ``eps = 1e-10``.  This happens
+the span (pivoted QR), so that a neuron in the span has a sine at rounding level (about 1e-15
+for float64 activations).  This happens
 only for epsilons below ``_REFINE`` (Wang et al.'s, 0.15 to 0.5, never need it).
 """
 import numpy as np
@@ -154,7 +155,10 @@ def simple_matches(X, Y, eps, tol=1e-10):
     return found
 
 
-def _live(neurons):
+def _live(neurons, both=False):
+    """The number of live neurons; a ``ValueError`` when there are none (``both``: on either side)."""
+    if both and not (len(neurons.x) and len(neurons.y)):
+        raise ValueError("one layer has no live neuron (all zero activation vectors): no epsilon gives a match")
     n = len(neurons.x) + len(neurons.y)
     if n == 0:
         raise ValueError("both layers' neurons are all dead (zero activation vectors): nothing to match")
@@ -183,26 +187,32 @@ def epsilon_sweep(X, Y, eps_values=(0.15, 0.2, 0.25, 0.3, 0.5), tol=1e-10):
     return np.array([sizes[eps] for eps in eps_values]) / _live(neurons)
 
 
-def neuron_sines(X, Y, tol=1e-10):
-    """``(sx, sy)``: the sine of each live neuron's angle to the span of the whole other layer
-    (the first step of the maximum-match loop); dead neurons get ``nan``."""
-    neurons = _Neurons(X, Y, tol)
+def _sines(neurons):
     sines = np.full(len(neurons.norm2), np.nan)
     sines[neurons.x] = neurons.sines(neurons.x, neurons.y)
     sines[neurons.y] = neurons.sines(neurons.y, neurons.x)
     return sines[:neurons.p1], sines[neurons.p1:]
 
 
+def neuron_sines(X, Y, tol=1e-10):
+    """``(sx, sy)``: the sine of each live neuron's angle to the span of the whole other layer
+    (the first step of the maximum-match loop); dead neurons get ``nan``."""
+    return _sines(_Neurons(X, Y, tol))
+
+
 def min_epsilon_all(X, Y, tol=1e-10):
     """The smallest epsilon at which every live neuron matches: the largest sine of a neuron's
-    angle to the whole other layer."""
-    return float(max(np.nanmax(s, initial=0.0) for s in neuron_sines(X, Y, tol)))
+    angle to the whole other layer.  A ``ValueError`` when a layer has no live neuron."""
+    neurons = _Neurons(X, Y, tol)
+    _live(neurons, both=True)
+    return float(max(np.nanmax(s) for s in _sines(neurons)))
 
 
 def min_epsilon_for_size(X, Y, size, tol=1e-10, precision=1e-4):
     """The smallest epsilon (to ``precision``) whose maximum match holds at least ``size`` neurons
     of both layers together (the match only grows with epsilon, so bisection finds it)."""
     neurons = _Neurons(X, Y, tol)
+    _live(neurons, both=True)
     if not 1 <= size <= len(neurons.x) + len(neurons.y):
         raise ValueError(f"size must be between 1 and the {len(neurons.x) + len(neurons.y)} live neurons; got {size}")
     low, high = 0.0, 1.0

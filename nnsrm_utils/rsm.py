@@ -35,11 +35,12 @@ def _columns(X, similarity):
     """Transform columns so that the RSM is a plain inner product of them."""
     if similarity == "gram":
         return X
-    scale = np.abs(X).max(axis=0)  # each column's own: data of any magnitude are judged alike
+    scale = np.abs(X).max(axis=0)
+    X = X / np.where(scale > 0, scale, 1)  # each column to unit maximum: any magnitude is judged alike
     if similarity == "pearson":
         X = X - X.mean(axis=0)
     norms = np.linalg.norm(X, axis=0)
-    flat = np.flatnonzero(norms <= np.sqrt(len(X)) * rounding_level(scale, X.dtype))
+    flat = np.flatnonzero(norms <= np.sqrt(len(X)) * rounding_level(1.0, X.dtype))
     if flat.size:
         what = "constant across units" if similarity == "pearson" else "all zero"
         raise ValueError(

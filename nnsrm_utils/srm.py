@@ -35,7 +35,8 @@ Deliberate differences from BrainIAK 0.12 (``brainiak.funcalign.srm``):
 * BrainIAK adds ``0.001 I`` to ``X_i S^T`` before every SVD, in both estimators; here
   the polar factor is taken as is (it is well defined for rank-deficient input).  On
   centred data this is the only difference left: BrainIAK's ``W_i`` differ from these
-  by about 1e-5 (tested).
+  by about 1e-5 on unit-variance data (tested); the perturbation is absolute, so its
+  effect grows as the data's scale shrinks.
 * The noise variances are floored at machine precision times each network's
   variance, so noise-free data (the simulation) give finite results.
 * Networks with more units than examples (wide conv layers) are fitted on a square-root
@@ -197,7 +198,8 @@ class _BaseSRM(BaseEstimator):
 
     scikit-learn estimators: ``get_params``/``set_params``, ``clone`` and their repr come from
     :class:`sklearn.base.BaseEstimator`; methods that need a fitted model raise
-    :class:`sklearn.exceptions.NotFittedError` (a ``ValueError``) before ``fit``.
+    :class:`sklearn.exceptions.NotFittedError` (a ``ValueError``) before ``fit``, and
+    ``fit(Xs, y=None)`` ignores ``y`` as unsupervised scikit-learn estimators do.
     """
 
     # Exact shortcuts, switched off only to test and benchmark the direct path:
@@ -285,8 +287,9 @@ class _BaseSRM(BaseEstimator):
         X = check_activations(X)
         if X.shape[1] != self.s_.shape[1]:
             raise ValueError(f"X must respond to the {self.s_.shape[1]} fit examples; got {X.shape[1]}")
-        if X.shape[0] < self.n_features:
-            raise ValueError(f"X has {X.shape[0]} units, fewer than n_features={self.n_features}")
+        k = self.s_.shape[0]  # as fitted (n_features may have been set anew since)
+        if X.shape[0] < k:
+            raise ValueError(f"X has {X.shape[0]} units, fewer than the {k} shared features")
         mu = X.mean(axis=1)
         return procrustes((X - mu[:, None]) @ self.s_.T.astype(X.dtype)), mu
 
@@ -317,11 +320,11 @@ class DetSRM(_BaseSRM):
     s_ : ``(k, n_examples)`` shared response on the fit examples.
     mu_ : list of ``(n_units_i,)`` unit means.
     objective_ : ``0.5/T * sum_i ||X_i - mu_i - W_i S||_F^2`` of the ``W_i`` and ``S`` after
-        each iteration (the last is that of ``w_`` and ``s_``); never increases.
+        each iteration (the last is that of ``w_`` and ``s_``); never increases (up to rounding).
     n_iter_ : iterations run.
     """
 
-    def fit(self, Xs):
+    def fit(self, Xs, y=None):
         data, w = self._prepare(Xs)
         m, n_examples = len(w), data.x.shape[1]
         mean = np.full(m, 1 / m)
@@ -361,7 +364,7 @@ class SRM(_BaseSRM):
         iteration (the parameters that iteration improves); never decreases.
     """
 
-    def fit(self, Xs):
+    def fit(self, Xs, y=None):
         data, w = self._prepare(Xs)
         n_examples, k = data.x.shape[1], self.n_features
         units = np.array([X.shape[0] for X in self._fit_inputs[0]])

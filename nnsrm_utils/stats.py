@@ -25,7 +25,7 @@ def bootstrap_ci(values, ci=0.95, n_boot=10_000, statistic=np.mean, random_state
     each of shape ``values.shape[1:]``.
     """
     values = _check_samples(values)
-    if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 1):
+    if isinstance(n_boot, bool) or not (isinstance(n_boot, (int, np.integer)) and n_boot >= 1):
         raise ValueError(f"n_boot must be a positive integer; got {n_boot!r}")
     if not 0 < ci < 1:
         raise ValueError(f"ci must be in (0, 1); got {ci}")
@@ -46,7 +46,7 @@ def permutation_test(a, b=None, n_perm=10_000, alternative="two-sided", random_s
     """
     if alternative not in ("two-sided", "greater", "less"):
         raise ValueError(f"alternative must be 'two-sided', 'greater' or 'less'; got {alternative!r}")
-    if not (isinstance(n_perm, (int, np.integer)) and n_perm >= 1):
+    if isinstance(n_perm, bool) or not (isinstance(n_perm, (int, np.integer)) and n_perm >= 1):
         raise ValueError(f"n_perm must be a positive integer; got {n_perm!r}")
     rng = np.random.default_rng(random_state)
     a = _check_samples(a, "a")

@@ -295,10 +295,18 @@ def test_conv_units_layouts(rng):
 
 
 def test_degenerate_layers_and_kernels_are_refused(rng):
-    x, constant = _layer(rng, 5, 50), np.full((5, 50), 3.3)
+    from nnsrm_utils.comparison import pairwise
+
+    x, constant = _layer(rng, 5, 50), np.full((5, 50), 3.3)  # a mean of 3.3s is off by 2 ulps
     for kwargs in ({}, {"debiased": True}, {"kernel": "rbf"}):
         with pytest.raises(ValueError, match="does not vary"):
             cka(x, constant, **kwargs)
+    for measure in (cca, svcca, pwcca):
+        with pytest.raises(ValueError, match="does not vary"):
+            measure(x, constant)
+    for layer in (constant, np.zeros((5, 50))):
+        with pytest.raises(ValueError, match="does not vary.*no similarity is defined"):
+            pairwise([x, layer], ["linear CKA"])
     k = gram_linear(x - x.mean(1, keepdims=True))
     with pytest.raises(ValueError, match="NaN"):
         gram_cka(k, np.full_like(k, np.nan))
@@ -316,8 +324,11 @@ def test_kornbliths_published_example_and_its_transpose():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert cka(x.T, y.T) == pytest.approx(0.557613, abs=5e-7)
-    with pytest.warns(RuntimeWarning, match=r"100 and 100 units from 10 examples.*pass the transpose"):
+    with pytest.warns(RuntimeWarning, match=r"from 10 examples.*unrelated layers.*pass the transpose"):
         assert cka(x, y) > 0.9
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the debiased estimator is the remedy for wide layers: no warning
-        cka(x, y, debiased=True)
+        warnings.simplefilter("error")
+        cka(x, y, debiased=True)  # the remedy for wide layers: no warning
+        rng = np.random.default_rng(0)  # a wide layer of low effective dimensionality is sound: no warning
+        wide = [rng.standard_normal((3000, 16)) @ rng.standard_normal((16, 1000)) for _ in range(2)]
+        assert cka(*wide) < 0.1

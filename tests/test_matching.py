@@ -165,4 +165,6 @@ def test_a_layer_without_live_neurons_matches_nothing(rng):
     assert matching.match_similarity(rng.standard_normal((3, 50)), y, 1.0) == 1.0  # any live span is within 1
     with pytest.raises(ValueError, match="all dead"):
         matching.match_similarity(np.zeros((3, 50)), np.zeros((2, 50)), 0.5)
-
+    for find in (matching.min_epsilon_all, lambda a, b: matching.min_epsilon_for_size(a, b, 2)):
+        with pytest.raises(ValueError, match="no epsilon gives a match"):
+            find(np.zeros((3, 50)), y)

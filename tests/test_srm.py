@@ -268,6 +268,8 @@ def test_scikit_learn_estimator_contract(estimator, rng):
     assert copy.get_params() == fitted.get_params() and not hasattr(copy, "w_")
     np.testing.assert_array_equal(copy.fit(xs).w_[1], fitted.w_[1])
     assert model.set_params(n_iter=2) is model and model.fit(xs).n_iter_ == 2
+    model.set_params(n_features=50)  # not refitted: a new network is still mapped into the fitted space
+    assert model.fit_network(xs[0])[0].shape == (len(xs[0]), 3)
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)

@@ -62,7 +62,8 @@ def test_stats_bad_input():
 
 
 def test_resampling_counts_must_be_positive():
-    with pytest.raises(ValueError, match="n_boot"):
-        stats.bootstrap_ci(np.arange(5.0), n_boot=0)
+    for n_boot in (0, True, 2.5):
+        with pytest.raises(ValueError, match="n_boot"):
+            stats.bootstrap_ci(np.arange(5.0), n_boot=n_boot)
     with pytest.raises(ValueError, match="n_perm"):
         stats.permutation_test(np.arange(5.0), n_perm=0)
