@@ -53,7 +53,9 @@ def test_cca_of_independent_layers_is_small(rng):
 
 
 def test_rank_deficient_layers_give_exactly_their_rank(rng):
-    """50 units spanning 10 dimensions (plus dead units): 10 correlations of 1, the rest 0."""
+    """50 units spanning 10 dimensions (plus dead units): 10 correlations of 1, the rest 0.
+    google/svcca's get_cca_similarity returns NaN or raises "SVD did not converge" on such
+    layers (one duplicated neuron is enough; measured side by side, 2026-12-02)."""
     latent = rng.standard_normal((10, 2000))
     x = rng.standard_normal((50, 10)) @ latent
     x[[3, 17, 40]] = 0.0  # dead ReLUs
@@ -152,8 +154,10 @@ def test_svcca_is_not_invariant_to_general_invertible_maps(rng):
 
 
 def test_svcca_counts_only_directions_with_variance(rng):
-    """google/svcca drops directions without variance: a rank-10 layer of 64 units with keep=20
-    averages 10 correlations (dividing by 20 would halve the score)."""
+    """A rank-10 layer of 64 units with keep=20 averages 10 correlations; dividing by 20 halves
+    the score.  Provenance: google/svcca's get_cca_similarity with epsilon=1e-10 (its tutorial's
+    setting) drops the directions without variance and averages the rest (measured side by side,
+    2026-12-02); its default epsilon=0 keeps them."""
     s = rng.standard_normal((10, 500))
     x = rng.standard_normal((64, 10)) @ s
     y = rng.standard_normal((64, 10)) @ (s + 0.5 * rng.standard_normal((10, 500)))  # rank 10 too
