@@ -104,8 +104,9 @@ def _canonical(cxx, cyy, cxy, tol, weights=True):
 
 def _warn_if_degenerate(p, n):
     if p >= n - 1:
-        warn_few_examples(f"CCA on {p} dimensions (both sides together) from {n} examples: with that few "
-                          "examples canonical correlations are 1 by construction; use many more examples than units")
+        warn_few_examples(f"CCA on {p} dimensions (both sides together) from {n} examples: at least {p - n + 1} "
+                          "canonical correlations are 1 by construction, related layers or not; use many more "
+                          "examples than units")
 
 
 def _warn_if_biased_cka(cxx, cyy, n):
