@@ -78,29 +78,38 @@ def check_random_orthogonal(fn, draws=2000):
     """Chapter 2: ``fn(n, rng)`` returns an ``(n, n)`` orthogonal matrix drawn from the Haar
     distribution with the numpy Generator ``rng``.
 
-    Checked: orthogonality, both determinants occur, and the first entry has mean 0 and
-    variance ``1/n`` over ``draws`` draws (a plain QR decomposition fails the mean)."""
+    Checked over ``draws`` draws: orthogonality; both determinants occur (a plain QR
+    decomposition gives one only); every entry has mean 0 (QR without the signs of R's diagonal
+    moved into Q favours one sign, also when one column's sign is randomised) and variance
+    ``1/n``; and the entries' fourth moment is the Haar law's ``3 / (n (n + 2))`` (each column
+    is uniform on the sphere; signed permutation matrices, with entries 0 and +-1, give ``1/n``)."""
     name = "check_random_orthogonal"
     n = 3
     rng = np.random.default_rng(0)
-    first = np.empty(draws)
-    dets = set()
+    qs = np.empty((draws, n, n))
     for i in range(draws):
         case = f"draw {i + 1} of fn({n}, rng)"
-        q = _array(name, case, _call(name, fn, case, n, rng), (n, n))
-        _close(name, case, q.T @ q, np.eye(n), "Q^T Q = I", atol=1e-8)
-        first[i] = q[0, 0]
-        dets.add(round(float(np.linalg.det(q))))
+        qs[i] = _array(name, case, _call(name, fn, case, n, rng), (n, n))
+        _close(name, case, qs[i].T @ qs[i], np.eye(n), "Q^T Q = I", atol=1e-8)
+    all_draws = f"{draws} draws of fn({n}, rng)"
+    dets = {round(float(d)) for d in np.linalg.det(qs)}
     if dets != {-1, 1}:
-        _fail(name, f"{draws} draws of fn({n}, rng)", "determinants +1 and -1 (reflections are orthogonal too)",
-              f"only {sorted(dets)}")
-    se = np.sqrt(1 / n / draws)
-    if abs(first.mean()) > 4 * se:
-        _fail(name, f"{draws} draws of fn({n}, rng)", f"Q[0, 0] with mean 0 (within {4 * se:.3f})",
-              f"mean {first.mean():.3f}: the draws favour one sign, so they are not uniform over rotations")
-    if abs(first.var() - 1 / n) > 0.05:
-        _fail(name, f"{draws} draws of fn({n}, rng)", f"Q[0, 0] with variance 1/n = {1 / n:.3f}",
-              f"variance {first.var():.3f}")
+        _fail(name, all_draws, "determinants +1 and -1 (reflections are orthogonal too)", f"only {sorted(dets)}")
+    means, se = qs.mean(axis=0), np.sqrt(1 / n / draws)
+    i, j = np.unravel_index(np.argmax(np.abs(means)), means.shape)
+    if abs(means[i, j]) > 4.5 * se:
+        _fail(name, all_draws, f"every entry with mean 0 (within {4.5 * se:.3f})",
+              f"Q[{i}, {j}] has mean {means[i, j]:.3f}: the draws favour one sign, so they are not uniform over "
+              "rotations (a QR decomposition needs the signs of R's diagonal moved into Q)")
+    variances = qs.var(axis=0)
+    if np.max(np.abs(variances - 1 / n)) > 0.05:
+        _fail(name, all_draws, f"every entry with variance 1/n = {1 / n:.3f}",
+              f"variances from {variances.min():.3f} to {variances.max():.3f}")
+    fourth, haar = np.mean(qs**4), 3 / (n * (n + 2))
+    if abs(fourth - haar) > 0.02:
+        _fail(name, all_draws, f"entries with the Haar law's fourth moment 3 / (n (n + 2)) = {haar:.3f}",
+              f"{fourth:.3f}: the entries are not spread like the coordinates of a uniform point on the sphere "
+              "(signed permutations, for one, have only 0 and +-1)")
     _passed(name, draws)
 
 

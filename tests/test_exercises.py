@@ -59,6 +59,11 @@ WRONG = [
     ("check_pearson_rsm", lambda X: np.cov(X, rowvar=False), "correlations"),     # covariance
     ("check_random_orthogonal", lambda n, rng: np.linalg.qr(rng.standard_normal((n, n)))[0], "determinants"),
     ("check_random_orthogonal", lambda n, rng: rng.standard_normal((n, n)) / np.sqrt(n), "Q^T Q = I"),
+    ("check_random_orthogonal",  # QR with only the first column's sign randomised: other columns keep a sign
+     lambda n, rng: np.linalg.qr(rng.standard_normal((n, n)))[0] * np.r_[rng.choice([-1, 1]), np.ones(n - 1)],
+     "has mean"),
+    ("check_random_orthogonal",  # signed permutations: orthogonal, both determinants, mean 0, variance 1/n
+     lambda n, rng: np.eye(n)[rng.permutation(n)] * rng.choice([-1, 1], n), "fourth moment"),
     ("check_random_orthogonal",  # signs fixed, determinant then forced to +1: rotations only
      lambda n, rng: (lambda q: q * np.where(np.linalg.det(q) < 0, np.r_[-1, np.ones(n - 1)], 1))(
          SOLUTIONS["haar_orthogonal"](n, rng)), "determinants"),
