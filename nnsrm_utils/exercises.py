@@ -5,6 +5,12 @@ how many cases passed or raises :class:`CheckFailed` saying which input, what wa
 what came back.  Expected values come from the package's own implementations; the messages
 describe them (shapes, values, properties) and never show how they are computed.
 
+A check grades the student's own work: while the student's function runs, any call into this
+package (which holds every answer) or into a function the exercise rules out (``np.corrcoef``
+for the Pearson RSM, a least-squares solve per neuron for the maximum match, SciPy's ready-made
+versions) fails the check, however the function was reached (imported, aliased or wrapped in
+a notebook helper), with a message naming the call.
+
 | chapter | exercise | check |
 |---|---|---|
 | 1 | the Pearson RSM of a layer | :func:`check_pearson_rsm` |
@@ -14,6 +20,11 @@ describe them (shapes, values, properties) and never show how they are computed.
 | 7 | linear CKA | :func:`check_linear_cka` |
 | 8 | the maximum-match loop | :func:`check_max_match` |
 """
+import inspect
+import os
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from . import cca, matching, rsm, srm
@@ -28,13 +39,53 @@ def _fail(name, case, expected, got):
     raise CheckFailed(f"{name}: on {case}, expected {expected}; got {got}")
 
 
-def _call(name, fn, case, *args):
+PACKAGE = str(Path(__file__).parent) + os.sep  # as code objects name their files
+
+
+def _forbid(**reasons):
+    """``{code object: (name, why)}`` for the functions ``reasons`` maps (name -> (function, why))."""
+    codes = {}
+    for name, (fn, why) in reasons.items():
+        fn = inspect.unwrap(fn)  # numpy's array-function dispatchers wrap the Python function
+        codes[getattr(fn, "__func__", fn).__code__] = (name, why)
+    return codes
+
+
+def _profiler(hits, forbidden):
+    """A profile hook noting, in ``hits``, the first call into this package or into ``forbidden``.
+
+    It sees every Python-level call, so a forbidden function is caught however the student's
+    code reached it."""
+    def profile(frame, event, arg):
+        if event != "call" or hits:
+            return
+        code = frame.f_code
+        if code in forbidden:
+            hits.append(forbidden[code])
+        elif code.co_filename.startswith(PACKAGE):
+            hits.append((f"{frame.f_globals.get('__name__')}.{code.co_qualname}",
+                         "this package's own implementation"))
+    return profile
+
+
+def _call(name, fn, case, *args, forbidden=None):
+    """``fn(*args)``, failing the case if it crashes or calls what the exercise rules out."""
+    hits, crash = [], None
+    previous = sys.getprofile()
+    sys.setprofile(_profiler(hits, forbidden or {}))
     try:
-        return fn(*args)
+        result = fn(*args)
     except NotImplementedError:
         raise
     except Exception as error:  # a crash is a failed case, reported like one
-        _fail(name, case, "a result", f"{type(error).__name__}: {error}")
+        crash = error
+    finally:
+        sys.setprofile(previous)
+    if hits:
+        _fail(name, case, "your own code", f"a call to {hits[0][0]} ({hits[0][1]}); write this step yourself")
+    if crash is not None:
+        _fail(name, case, "a result", f"{type(crash).__name__}: {crash}")
+    return result
 
 
 def _array(name, case, got, shape):
@@ -68,8 +119,9 @@ def check_pearson_rsm(fn):
     """Chapter 1: ``fn(X)`` returns the ``(n_examples, n_examples)`` Pearson RSM of ``X`` ``(n_units, n_examples)``."""
     name = "check_pearson_rsm"
     cases = _layers()
+    forbidden = _forbid(**{"numpy.corrcoef": (np.corrcoef, "the exercise asks for the RSM without it")})
     for case, X in cases:
-        got = _array(name, case, _call(name, fn, case, X.copy()), (X.shape[1], X.shape[1]))
+        got = _array(name, case, _call(name, fn, case, X.copy(), forbidden=forbidden), (X.shape[1], X.shape[1]))
         _close(name, case, got, rsm.rsm(X, "pearson"), "correlations between examples")
     _passed(name, len(cases))
 
@@ -83,13 +135,18 @@ def check_random_orthogonal(fn, draws=2000):
     moved into Q favours one sign, also when one column's sign is randomised) and variance
     ``1/n``; and the entries' fourth moment is the Haar law's ``3 / (n (n + 2))`` (each column
     is uniform on the sphere; signed permutation matrices, with entries 0 and +-1, give ``1/n``)."""
+    from scipy.stats import ortho_group, special_ortho_group
+
     name = "check_random_orthogonal"
+    ready_made = "SciPy's ready-made sampler"
+    forbidden = _forbid(**{"scipy.stats.ortho_group": (type(ortho_group).rvs, ready_made),
+                           "scipy.stats.special_ortho_group": (type(special_ortho_group).rvs, ready_made)})
     n = 3
     rng = np.random.default_rng(0)
     qs = np.empty((draws, n, n))
     for i in range(draws):
         case = f"draw {i + 1} of fn({n}, rng)"
-        qs[i] = _array(name, case, _call(name, fn, case, n, rng), (n, n))
+        qs[i] = _array(name, case, _call(name, fn, case, n, rng, forbidden=forbidden), (n, n))
         _close(name, case, qs[i].T @ qs[i], np.eye(n), "Q^T Q = I", atol=1e-8)
     all_draws = f"{draws} draws of fn({n}, rng)"
     dets = {round(float(d)) for d in np.linalg.det(qs)}
@@ -117,7 +174,10 @@ def check_procrustes(fn):
     """Chapter 3: ``fn(X, S)`` returns ``W`` ``(n_units, k)`` with orthonormal columns minimising
     ``||X - W S||_F`` for a network's data ``X`` ``(n_units, n_examples)`` and shared response
     ``S`` ``(k, n_examples)``: SRM's update of one network's map."""
+    from scipy.linalg import orthogonal_procrustes
+
     name = "check_procrustes"
+    forbidden = _forbid(**{"scipy.linalg.orthogonal_procrustes": (orthogonal_procrustes, "SciPy's ready-made solver")})
     rng = np.random.default_rng(1)
     cases = []
     w_true = random_orthogonal(6, rng)[:, :3]
@@ -127,7 +187,7 @@ def check_procrustes(fn):
     cases.append(("a noisy 10-unit network, k = 4, 25 examples", rng.standard_normal((10, 4)) @ s
                   + 0.5 * rng.standard_normal((10, 25)), s))
     for case, X, S in cases:
-        W = _array(name, case, _call(name, fn, case, X.copy(), S.copy()), (X.shape[0], S.shape[0]))
+        W = _array(name, case, _call(name, fn, case, X.copy(), S.copy(), forbidden=forbidden), (X.shape[0], S.shape[0]))
         _close(name, case, W.T @ W, np.eye(S.shape[0]), "W^T W = I", atol=1e-8)
         best = np.linalg.norm(X - srm.procrustes(X @ S.T) @ S)
         loss = np.linalg.norm(X - W @ S)
@@ -180,6 +240,8 @@ def check_max_match(fn):
     planted = (np.concatenate([rng.standard_normal((4, 3)) @ latent, rng.standard_normal((5, 80))]),
                np.concatenate([rng.standard_normal((5, 80)), rng.standard_normal((3, 3)) @ latent]))
     x, y = _cascade()
+    forbidden = _forbid(**{"numpy.linalg.lstsq": (np.linalg.lstsq, "the exercise asks for orthonormal bases, "
+                                                  "not a least-squares solve per neuron")})
     cases = [("two layers sharing a 3-dimensional latent, eps = 0.1", *planted, 0.1),
              ("layers where a removal makes another neuron unmatched, eps = 0.3", x, y, 0.3),
              ("two unrelated layers of 4 neurons over 80 examples, eps = 0.5",
@@ -187,7 +249,7 @@ def check_max_match(fn):
              ("the shared-latent layers with X's neuron 1 dead (all zeros), eps = 0.1",
               np.where(np.arange(9)[:, None] == 1, 0.0, planted[0]), planted[1], 0.1)]
     for case, X, Y, eps in cases:
-        got = _call(name, fn, case, X.copy(), Y.copy(), eps)
+        got = _call(name, fn, case, X.copy(), Y.copy(), eps, forbidden=forbidden)
         expected = [sorted(v.tolist()) for v in matching.max_match(X, Y, eps)]
         try:
             got = [sorted(int(i) for i in v) for v in got]

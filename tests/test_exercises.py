@@ -1,10 +1,14 @@
 """The autograder: the book's reference solutions pass every check, typical wrong answers fail
 with a message that names the input, the expectation and the result, and never the solution."""
+import sys
+
 import nbformat
 import numpy as np
 import pytest
+from scipy.linalg import orthogonal_procrustes
+from scipy.stats import ortho_group
 
-from nnsrm_utils import editions, exercises
+from nnsrm_utils import cca, editions, exercises, matching, rsm, srm, transforms
 
 
 def _solutions():
@@ -46,15 +50,17 @@ def _cosine_rsm(X):
 
 def _single_pass_match(X, Y, eps):
     """One round of removals, not repeated until nothing changes."""
-    ix = [i for i in range(len(X)) if np.linalg.norm(X[i]) > 0
-          and np.linalg.norm(X[i] - Y.T @ np.linalg.lstsq(Y.T, X[i], rcond=None)[0]) <= eps * np.linalg.norm(X[i])]
-    iy = [j for j in range(len(Y)) if np.linalg.norm(Y[j] - X[ix].T @ np.linalg.lstsq(X[ix].T, Y[j], rcond=None)[0])
-          <= eps * np.linalg.norm(Y[j])]
-    return ix, iy
+    def kept(rows, group):
+        residual = rows - rows @ np.linalg.pinv(group) @ group
+        return [i for i, (r, v) in enumerate(zip(residual, rows))
+                if np.linalg.norm(v) > 0 and np.linalg.norm(r) <= eps * np.linalg.norm(v)]
+
+    ix = kept(X, Y)
+    return ix, kept(Y, X[ix])
 
 
 WRONG = [
-    ("check_pearson_rsm", lambda X: np.corrcoef(X), "shape"),                       # units, not examples
+    ("check_pearson_rsm", lambda X: _cosine_rsm(X.T - X.T.mean(axis=0)), "shape"),  # units, not examples
     ("check_pearson_rsm", _cosine_rsm, "correlations"),                  # cosine: not centred
     ("check_pearson_rsm", lambda X: np.cov(X, rowvar=False), "correlations"),     # covariance
     ("check_random_orthogonal", lambda n, rng: np.linalg.qr(rng.standard_normal((n, n)))[0], "determinants"),
@@ -103,3 +109,56 @@ def test_a_stub_is_not_graded():
 
     with pytest.raises(NotImplementedError):
         exercises.check_pearson_rsm(stub)
+
+
+def _chapter_helper(notebook, name):
+    """A function the chapter's lesson defines, as a student's notebook would hold it."""
+    namespace = {"np": np}
+    for cell in nbformat.read(editions.ROOT / "notebooks" / notebook, as_version=4).cells:
+        if cell.cell_type == "code" and f"def {name}(" in cell.source:
+            exec(cell.source, namespace)
+            return namespace[name]
+    raise LookupError(name)
+
+
+def _aliased(fn):
+    """The package's function reached through an alias and a wrapper, as a student might hide it."""
+    alias = fn
+    return lambda *args: alias(*args)
+
+
+CHEATS = [  # (check, the student's function, the call the message must name)
+    ("check_pearson_rsm", lambda X: np.corrcoef(X.T), "numpy.corrcoef"),
+    ("check_pearson_rsm", lambda X: _aliased(rsm.rsm)(X, "pearson"), "nnsrm_utils.rsm.rsm"),
+    ("check_random_orthogonal", lambda n, rng: transforms.random_orthogonal(n, rng),
+     "nnsrm_utils.transforms.random_orthogonal"),
+    ("check_random_orthogonal", lambda n, rng: ortho_group.rvs(n, random_state=rng), "scipy.stats.ortho_group"),
+    ("check_procrustes", lambda X, S: srm.procrustes(X @ S.T), "nnsrm_utils.srm.procrustes"),
+    ("check_procrustes", lambda X, S: orthogonal_procrustes(S.T, X.T)[0].T, "scipy.linalg.orthogonal_procrustes"),
+    ("check_compare_rsms", lambda A, B: rsm.compare_rsms(A, B), "nnsrm_utils.rsm.compare_rsms"),
+    ("check_linear_cka", lambda X, Y: cca.cka(X, Y), "nnsrm_utils.cca.cka"),
+    ("check_max_match", lambda X, Y, eps: matching.max_match(X, Y, eps), "nnsrm_utils.matching.max_match"),
+    ("check_max_match", _chapter_helper("08_matching.ipynb", "max_match_by_hand"), "numpy.linalg.lstsq"),
+]
+
+
+@pytest.mark.parametrize("check, cheat, call", CHEATS, ids=[f"{c}-{i}" for i, (c, *_) in enumerate(CHEATS)])
+def test_the_answer_key_is_out_of_reach(check, cheat, call):
+    """Calling the package (or what the exercise rules out) fails, however the call is reached,
+    even though the cheat's answers are right; and the checks leave no profile hook behind."""
+    with pytest.raises(exercises.CheckFailed, match=f"a call to {call} ") as failure:
+        getattr(exercises, check)(cheat)
+    assert "write this step yourself" in str(failure.value)
+    assert sys.getprofile() is None
+
+
+def test_a_profiler_already_running_is_restored():
+    def outer(frame, event, arg):
+        pass
+
+    sys.setprofile(outer)
+    try:
+        exercises.check_linear_cka(SOLUTIONS["linear_cka"])
+        assert sys.getprofile() is outer
+    finally:
+        sys.setprofile(None)
