@@ -1,5 +1,7 @@
-"""Colab badges and install cells agree with _config.yml; the student edition has no solutions
-and its notebooks run up to the stubs; the install cell works in a fresh environment."""
+"""Colab badges and install cells agree with _config.yml; the student edition has no solutions,
+its stubs agree with the solutions and its notebooks run up to them; the install cell works in
+a fresh environment."""
+import ast
 import shutil
 import subprocess
 import sys
@@ -8,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nnsrm_utils import editions
+from nnsrm_utils import editions, exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = editions.chapters()
@@ -122,3 +124,46 @@ def test_install_cell_installs_into_a_fresh_environment_without_replacing_torch(
                            cwd=tmp_path).stdout.split()
     assert where[0].startswith(site)  # installed into the fresh environment
     assert all(p.startswith(str(preinstalled)) for p in where[1:])  # torch and numpy left as they were
+
+
+def _coding_exercises(path):
+    """``(exercise prose, solution cell, check cell)`` for each coding exercise of a chapter."""
+    cells = nbformat.read(path, as_version=4).cells
+    found = []
+    for i, cell in enumerate(cells):
+        if editions.SOLUTION_TAG in cell.metadata.get("tags", []):
+            prose = next(c for c in reversed(cells[:i]) if "{exercise}" in c.source)
+            check = next(c for c in cells[i + 1:] if c.cell_type == "code")
+            found.append((prose.source, cell.source, check.source))
+    return found
+
+
+def _functions(source):
+    """``{name: (arguments, docstring)}`` of the top-level functions of a cell."""
+    return {node.name: (ast.unparse(node.args), ast.get_docstring(node))
+            for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
+
+
+EXERCISES = [(path.name, *exercise) for path in CHAPTERS for exercise in _coding_exercises(path)]
+
+
+@pytest.mark.parametrize("name, prose, solution, check", EXERCISES, ids=[e[0] for e in EXERCISES])
+def test_stub_solution_prose_and_check_agree(student, name, prose, solution, check):
+    """The student edition cannot drift from the solutions: the stub has the solution's
+    functions, signatures and docstrings and the hint; the exercise asks for that signature; the
+    check cell calls an autograder check with the solution's function, the check's own docstring
+    names the same arguments, and the student edition keeps prose and check cell as they are."""
+    functions = _functions(solution)
+    stub = editions.stub(solution)
+    assert _functions(stub) == functions and "# Hint:" in solution
+    assert solution.split("# Hint:", 1)[1].split("\n", 1)[0].strip() in stub
+    call = ast.parse(check).body[-1].value
+    fn_name, check_name = call.args[0].id, call.func.attr
+    assert call.func.value.id == "exercises" and fn_name in functions
+    arguments, docstring = functions[fn_name]
+    assert docstring, f"{fn_name} needs a docstring: it is all the student edition keeps"
+    assert f"`{fn_name}({arguments})`" in prose
+    assert f"``fn({arguments})``" in getattr(exercises, check_name).__doc__
+    assert f":func:`{check_name}`" in exercises.__doc__
+    student_cells = nbformat.read(student / "notebooks" / name, as_version=4).cells
+    assert prose in [c.source for c in student_cells] and check in [c.source for c in student_cells]
