@@ -76,6 +76,43 @@ def layer_summary(fit, test, similarity="pearson"):
     }
 
 
+def reference_rsms(run):
+    """RSMs of the test images that a layer's geometry can be read against: ``"pixels"`` (each
+    image z-scored across pixels, as activity is across units) and ``"same class"`` (1 for two
+    images of one class, else 0: the task's geometry)."""
+    from . import data
+
+    run = read_run(run) if not isinstance(run, dict) else run
+    images = data.load_images(run["dataset"])
+    x = data.preprocess(images, images.x_test[run["analysis_indices"][run["n_fit"]:]])
+    labels = run["test_labels"]
+    return {"pixels": rsm(zscore_examples(x.reshape(len(x), -1).T)),
+            "same class": (labels[:, None] == labels[None, :]).astype(float)}
+
+
+def before_and_after(summaries, layers, first, last, references=None):
+    """A table, as text: per layer, the numbers of :func:`layer_summary` at epoch ``first`` and
+    at epoch ``last`` (``summaries`` maps ``(layer, epoch)`` to a summary).  Columns: variance
+    explained (the authors'; leave-one-network-out), the iRSM's correlation with the wRSM (shared
+    space; native spaces), the mean pairwise correlation of the networks' RSMs, and the wRSM's
+    correlation with each of ``references`` (name -> RSM, e.g. :func:`reference_rsms`)."""
+    columns = {"VE": lambda s: s["variance_explained"].mean(),
+               "VE (LOO)": lambda s: s["variance_explained_loo"].mean(),
+               "iRSM shared": lambda s: compare_rsms(s["i_rsm_shared"], s["w_rsm"]),
+               "iRSM native": lambda s: compare_rsms(s["i_rsm_native"], s["w_rsm"]),
+               "RSMs pairwise": lambda s: s["pairwise_w_rsm_r"].mean()}
+    columns |= {f"wRSM~{name}": (lambda r: lambda s: compare_rsms(s["w_rsm"], r))(r)
+                for name, r in (references or {}).items()}
+    width = max(14, *(len(c) + 2 for c in columns))
+    lines = [f"{'epoch':>7}  " + "".join(f"{c:>{width}}" for c in columns),
+             f"{'':>7}  " + "".join(f"{f'{first} -> {last}':>{width}}" for _ in columns)]
+    for layer in layers:
+        lines.append(f"{layer:>7}  " + "".join(
+            f"{' -> '.join(f'{number(summaries[layer, e]):.2f}' for e in (first, last)):>{width}}"
+            for number in columns.values()))
+    return "\n".join(lines)
+
+
 def per_network_mean_pairwise(test, similarity="pearson"):
     """For each network, its mean RSM correlation with every other network (for CIs over networks)."""
     rsms = [rsm(x, similarity) for x in test]

@@ -17,6 +17,8 @@ a notebook helper), with a message naming the call.
 | 2 | a Haar-distributed random orthogonal matrix | :func:`check_random_orthogonal` |
 | 3 | the Procrustes step of SRM | :func:`check_procrustes` |
 | 4 | second-order comparison of two RSMs | :func:`check_compare_rsms` |
+| 5 | leave-one-network-out variance explained | :func:`check_loo_variance_explained` |
+| 6 | the inter-network RSM (iRSM) | :func:`check_inter_rsm` |
 | 7 | linear CKA | :func:`check_linear_cka` |
 | 8 | the maximum-match loop | :func:`check_max_match` |
 """
@@ -208,6 +210,60 @@ def check_compare_rsms(fn):
         if not np.isscalar(got) and np.ndim(got) != 0:
             _fail(name, case, "one number", f"shape {np.shape(got)}")
         _close(name, case, float(got), rsm.compare_rsms(A, B), "the correlation", atol=1e-8)
+    _passed(name, len(cases))
+
+
+def _networks(widths, k, n, rng, offset=0.0):
+    """Networks ``X_i = W_i S + noise (+ unit offsets)`` of the given widths sharing a ``k``-dim response."""
+    shared = rng.standard_normal((k, n))
+    return [random_orthogonal(p, rng)[:, :k] @ shared + 0.3 * rng.standard_normal((p, n))
+            + offset * rng.standard_normal((p, 1)) for p in widths]
+
+
+def check_loo_variance_explained(fn):
+    """Chapter 5: ``fn(ws, mus, xs)`` returns, for each network ``i``, the fraction of the
+    variance of its held-out responses ``xs[i]`` ``(n_units_i, n_examples)`` that the other
+    networks predict through a fitted SRM: maps ``ws[i]`` ``(n_units_i, k)`` and unit means
+    ``mus[i]`` ``(n_units_i,)``."""
+    name = "check_loo_variance_explained"
+    rng = np.random.default_rng(7)
+    cases = []
+    for case, widths, k, offset in [("3 networks of 6, 8 and 10 units sharing k = 3", (6, 8, 10), 3, 0.0),
+                                    ("2 networks of 5 units sharing k = 2 (each predicted by the other alone)",
+                                     (5, 5), 2, 0.0),
+                                    ("4 networks of 7 units, k = 4, whose units have large means", (7,) * 4, 4, 5.0)]:
+        xs = _networks(widths, k, 60, rng, offset)
+        model = srm.DetSRM(n_features=k, n_iter=20, random_state=0).fit([x[:, :40] for x in xs])
+        cases.append((case, model, [x[:, 40:] for x in xs]))
+    for case, model, test in cases:
+        got = _call(name, fn, case, [w.copy() for w in model.w_], [m.copy() for m in model.mu_],
+                    [x.copy() for x in test])
+        got = _array(name, case, got, (len(test),))
+        _close(name, case, got, srm.variance_explained(model, test, leave_one_out=True),
+                "each network's variance explained", atol=1e-8)
+    _passed(name, len(cases))
+
+
+def check_inter_rsm(fn):
+    """Chapter 6: ``fn(xs)`` returns the ``(n_examples, n_examples)`` Pearson iRSM of networks
+    ``xs`` in one space (each ``(k, n_examples)``): for every network, the correlations of its
+    examples (rows) with the examples (columns) of the mean of the other networks, averaged
+    over networks."""
+    name = "check_inter_rsm"
+    rng = np.random.default_rng(8)
+
+    def copies(n_networks, k, n, offset=0.0):  # noisy copies of one shared response, in one space
+        shared = rng.standard_normal((k, n))
+        return [shared + 0.5 * rng.standard_normal((k, n)) + offset * rng.standard_normal((k, 1))
+                for _ in range(n_networks)]
+
+    cases = [("3 noisy copies of one 4 x 12 shared response", copies(3, 4, 12)),
+             ("2 networks, 5 x 9 (each compared with the other alone)", copies(2, 5, 9)),
+             ("5 networks, 6 x 15, with unit offsets", copies(5, 6, 15, offset=3.0))]
+    for case, xs in cases:
+        n = xs[0].shape[1]
+        got = _array(name, case, _call(name, fn, case, [x.copy() for x in xs]), (n, n))
+        _close(name, case, got, rsm.inter_rsm(xs, "pearson"), "correlations between examples", atol=1e-8)
     _passed(name, len(cases))
 
 

@@ -11,8 +11,15 @@ def _axis(ax, figsize=(4, 3.5)):
     return ax
 
 
-def plot_rsm(rsm, ax=None, title=None, labels=None, vmin=-1, vmax=1, colorbar=True):
-    """Heatmap of an RSM; ``labels`` (sorted class labels per example) draw class boundaries."""
+def _legend_outside(ax):
+    """The legend right of the axes, where it covers no bar or line."""
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+
+
+def plot_rsm(rsm, ax=None, title=None, labels=None, vmin=-1, vmax=1, colorbar=True, what="example", names=None):
+    """Heatmap of an RSM; ``labels`` (sorted class labels per example) draw class boundaries.
+    ``what`` the rows and columns are: examples, or classes for a class-mean RSM, whose
+    ``names`` then label the rows and columns."""
     ax = _axis(ax)
     im = ax.imshow(rsm, cmap="RdBu_r", vmin=vmin, vmax=vmax, interpolation="nearest")
     if labels is not None:
@@ -21,18 +28,23 @@ def plot_rsm(rsm, ax=None, title=None, labels=None, vmin=-1, vmax=1, colorbar=Tr
         for edge in np.flatnonzero(np.diff(np.asarray(labels))) + 0.5:
             ax.axhline(edge, color="k", lw=0.6)
             ax.axvline(edge, color="k", lw=0.6)
-    ax.set(title=title, xlabel="example", ylabel="example")
+    ax.set(title=title, xlabel=what, ylabel=what)
+    if names is not None:
+        ticks = np.arange(len(names))
+        ax.set_xticks(ticks, names, rotation=90, fontsize="small")
+        ax.set_yticks(ticks, names, fontsize="small")
     if colorbar:
         ax.figure.colorbar(im, ax=ax, shrink=0.8, label="similarity")
     return ax
 
 
-def plot_rsm_row(rsms, titles, labels=None, vmin=-1, vmax=1, size=3.2):
+def plot_rsm_row(rsms, titles, labels=None, vmin=-1, vmax=1, size=3.2, what="example", names=None):
     """Several RSMs side by side on one colour scale."""
     fig, axes = plt.subplots(1, len(rsms), figsize=(size * len(rsms) + 0.8, size), layout="constrained")
     axes = np.atleast_1d(axes)
     for ax, r, t in zip(axes, rsms, titles):
-        plot_rsm(r, ax=ax, title=t, labels=labels, vmin=vmin, vmax=vmax, colorbar=False)
+        plot_rsm(r, ax=ax, title=t, labels=labels, vmin=vmin, vmax=vmax, colorbar=False, what=what,
+                 names=names)
     fig.colorbar(axes[0].images[0], ax=axes, shrink=0.8, label="similarity")
     return fig
 
@@ -57,7 +69,7 @@ def plot_bars_ci(means, lows, highs, labels, ax=None, ylabel=None, reference=Non
         ax.scatter(x, reference, marker="D", color="tab:orange", zorder=3, label=reference_label)
     ax.set_xticks(x, labels)
     ax.set(ylabel=ylabel)
-    ax.legend(fontsize="small")
+    _legend_outside(ax)
     return ax
 
 
@@ -70,10 +82,17 @@ def plot_points(points, labels, ax=None, title=None, xlabel="dimension 1", ylabe
 
 
 def plot_layer_curves(x, curves, ax=None, xlabel="epoch", ylabel=None, title=None):
-    """One line per layer: ``curves`` maps a layer name to values over ``x``."""
+    """One line per layer: ``curves`` maps a layer name to values over ``x`` (whole numbers).
+
+    Layers are listed from the input up and coloured on one sequential scale, light to dark
+    with depth, as in the paper's Fig. 3."""
+    from matplotlib.ticker import MaxNLocator
+
     ax = _axis(ax, figsize=(5, 3.4))
-    for name, values in curves.items():
-        ax.plot(x, values, marker="o", ms=3, label=name)
+    colours = plt.cm.viridis_r(np.linspace(0.1, 1, len(curves)))
+    for colour, (name, values) in zip(colours, curves.items()):
+        ax.plot(x, values, marker="o", ms=3, label=name, color=colour)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(fontsize="small")
     return ax
@@ -113,16 +132,18 @@ def plot_class_means(spaces, labels, basis_from=0, title=None):
     return fig
 
 
-def plot_shared_fraction(summaries, layers, reference=None, reference_label="paper", title=None):
+def plot_shared_fraction(summaries, layers, reference=None, reference_label="paper", title=None, untrained=None):
     """Fig. 3 middle and bottom: variance explained and mean pairwise wRSM correlation per layer.
 
     ``summaries`` maps a layer to :func:`nnsrm_utils.analysis.layer_summary` output; bars are
     means over networks with 95% bootstrap intervals over networks.  ``reference`` maps a layer
-    to a published variance-explained value.
+    to a published variance-explained value; ``untrained`` maps a layer to the summary of the
+    same networks before training (epoch 0), drawn as a marker on each bar: the baseline a
+    trained value is to be read against.
     """
     from .stats import bootstrap_ci
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), layout="constrained")
     for ax, key, ylabel in ((axes[0], "variance_explained", "variance explained (held-out)"),
                             (axes[1], "pairwise_w_rsm_r", "mean pairwise RSM correlation")):
         values = [summaries[layer][key] for layer in layers]
@@ -132,6 +153,10 @@ def plot_shared_fraction(summaries, layers, reference=None, reference_label="pap
             ref = [reference.get(layer, np.nan) for layer in layers]
         plot_bars_ci([v.mean() for v in values], lows, highs, layers, ax=ax, ylabel=ylabel,
                      reference=ref, reference_label=reference_label)
+        if untrained:
+            ax.scatter(range(len(layers)), [untrained[layer][key].mean() for layer in layers], marker="_", s=400,
+                       linewidths=2, color="0.25", zorder=3, label="untrained (epoch 0)")
+            _legend_outside(ax)
         ax.set_ylim(0, 1)
         ax.tick_params(axis="x", labelsize=8)
     fig.suptitle(title)

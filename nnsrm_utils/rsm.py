@@ -97,6 +97,23 @@ def inter_rsm(Xs, similarity="pearson"):
     return out / len(Xs)
 
 
+def class_mean_rsm(A, labels):
+    """Mean similarity between the examples of every pair of classes, ``(n_classes, n_classes)``
+    in the order of ``np.unique(labels)``: an RSM's class blocks, each reduced to one number.
+
+    Diagonal blocks leave out each example's similarity with itself (1 for a Pearson RSM),
+    which says nothing about the class."""
+    A, labels = np.asarray(A, dtype=float), np.asarray(labels)
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or labels.shape != (A.shape[0],):
+        raise ValueError(f"need a square RSM and one label per example; got shapes {A.shape} and {labels.shape}")
+    members = [labels == c for c in np.unique(labels)]
+    if min(m.sum() for m in members) < 2:
+        raise ValueError("every class needs at least 2 examples for the mean similarity within it")
+    off = A * (1 - np.eye(len(A)))
+    return np.array([[off[np.ix_(a, b)].sum() / (a.sum() * b.sum() - (a is b) * a.sum()) for b in members]
+                     for a in members])
+
+
 def lower_triangle(A):
     """Entries strictly below the diagonal, row by row."""
     A = np.asarray(A)

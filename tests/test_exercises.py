@@ -27,6 +27,8 @@ CHECKS = {  # check -> the name of the function the chapter's solution defines
     "check_random_orthogonal": "haar_orthogonal",
     "check_procrustes": "procrustes_step",
     "check_compare_rsms": "compare_lower",
+    "check_loo_variance_explained": "loo_variance_explained",
+    "check_inter_rsm": "inter_rsm",
     "check_linear_cka": "linear_cka",
     "check_max_match": "max_match",
 }
@@ -59,6 +61,20 @@ def _single_pass_match(X, Y, eps):
     return ix, kept(Y, X[ix])
 
 
+def _ve(ws, mus, xs, leave_one_out=True, centre=True):
+    """Variance explained computed with one of two typical slips."""
+    rs = [x - mu[:, None] * centre for x, mu in zip(xs, mus)]
+    shared = [w.T @ r for w, r in zip(ws, rs)]
+    n = len(rs)
+    means = [(sum(shared) - z) / (n - 1) if leave_one_out else sum(shared) / n for z in shared]
+    return np.array([1 - np.sum((r - w @ m) ** 2) / np.sum(r ** 2) for w, r, m in zip(ws, rs, means)])
+
+
+def _columns(x):
+    z = x - x.mean(axis=0)
+    return z / np.linalg.norm(z, axis=0)
+
+
 WRONG = [
     ("check_pearson_rsm", lambda X: _cosine_rsm(X.T - X.T.mean(axis=0)), "shape"),  # units, not examples
     ("check_pearson_rsm", _cosine_rsm, "correlations"),                  # cosine: not centred
@@ -78,6 +94,13 @@ WRONG = [
     ("check_compare_rsms", lambda A, B: np.corrcoef(A.ravel(), B.ravel())[0, 1], "correlation"),  # diagonal included
     ("check_compare_rsms", lambda A, B: np.corrcoef(A[np.tril_indices(len(A), -1)], B[np.tril_indices(len(A), -1)]),
      "one number"),
+    ("check_loo_variance_explained", lambda ws, mus, xs: _ve(ws, mus, xs, leave_one_out=False), "variance"),
+    ("check_loo_variance_explained", lambda ws, mus, xs: _ve(ws, mus, xs, centre=False), "variance"),
+    ("check_loo_variance_explained", lambda ws, mus, xs: _ve(ws, mus, xs).mean(), "shape"),
+    ("check_inter_rsm", lambda xs: np.mean([_columns(x).T @ _columns(np.mean(xs, axis=0)) for x in xs], axis=0),
+     "correlations"),                                                               # the network itself included
+    ("check_inter_rsm", lambda xs: (lambda r: (r + r.T) / 2)(SOLUTIONS["inter_rsm"](xs)), "correlations"),
+    ("check_inter_rsm", lambda xs: np.mean([_columns(x).T @ _columns(x) for x in xs], axis=0), "correlations"),
     ("check_linear_cka", lambda X, Y: np.linalg.norm(Y @ X.T) ** 2 / (np.linalg.norm(X @ X.T) * np.linalg.norm(Y @ Y.T)),
      "CKA"),                                                                         # not centred
     ("check_linear_cka", lambda X, Y: np.linalg.norm(Y @ X.T) / np.sqrt(np.linalg.norm(X @ X.T) * np.linalg.norm(Y @ Y.T)),
@@ -136,6 +159,7 @@ CHEATS = [  # (check, the student's function, the call the message must name)
     ("check_procrustes", lambda X, S: srm.procrustes(X @ S.T), "nnsrm_utils.srm.procrustes"),
     ("check_procrustes", lambda X, S: orthogonal_procrustes(S.T, X.T)[0].T, "scipy.linalg.orthogonal_procrustes"),
     ("check_compare_rsms", lambda A, B: rsm.compare_rsms(A, B), "nnsrm_utils.rsm.compare_rsms"),
+    ("check_inter_rsm", lambda xs: rsm.inter_rsm(xs), "nnsrm_utils.rsm.inter_rsm"),
     ("check_linear_cka", lambda X, Y: cca.cka(X, Y), "nnsrm_utils.cca.cka"),
     ("check_max_match", lambda X, Y, eps: matching.max_match(X, Y, eps), "nnsrm_utils.matching.max_match"),
     ("check_max_match", _chapter_helper("08_matching.ipynb", "max_match_by_hand"), "numpy.linalg.lstsq"),

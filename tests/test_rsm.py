@@ -156,3 +156,20 @@ def test_figures_check_labels_against_the_examples(rng):
         plotting.plot_rsm(rsm.rsm(x), labels=np.arange(5))
     plotting.plot_class_means({"native": [x, x]}, np.arange(12) % 3)
     matplotlib.pyplot.close("all")
+
+
+def test_class_mean_rsm_recovers_planted_blocks(rng):
+    """Blocks of constant similarity (a different value within each class) come back exactly,
+    the self-similarities on the diagonal left out; class order is np.unique's."""
+    labels = np.array([2, 0, 0, 2, 1, 1, 1, 0])
+    blocks = np.array([[0.5, 0.1, -0.2], [0.1, 0.7, 0.0], [-0.2, 0.0, 0.3]])
+    A = blocks[labels][:, labels]
+    np.fill_diagonal(A, 1.0)
+    np.testing.assert_allclose(rsm.class_mean_rsm(A, labels), blocks, atol=1e-12)
+    noisy = A + 0.1 * rng.standard_normal(A.shape)
+    by_hand = noisy[np.ix_(labels == 1, labels == 0)].mean()
+    assert rsm.class_mean_rsm(noisy, labels)[1, 0] == pytest.approx(by_hand)
+    with pytest.raises(ValueError, match="one label per example"):
+        rsm.class_mean_rsm(A, labels[:-1])
+    with pytest.raises(ValueError, match="at least 2 examples"):
+        rsm.class_mean_rsm(A[:7, :7], np.r_[labels[:6], 5])
