@@ -88,11 +88,36 @@ def pairwise(xs, names=MEASURES):
     return {name: np.array([p[name] for p in pairs]) for name in names}
 
 
+def between(xs, ys, names=MEASURES):
+    """Each measure between every network of one group and every network of another (Morcos et
+    al.'s "inter" comparison): ``{name: array over the pairs (i, j)}``, PWCCA weighted by ``xs[i]``."""
+    names = _check_names(names)
+    a = [_Layer(x, f"xs[{i}]") for i, x in enumerate(xs)]
+    b = [_Layer(y, f"ys[{j}]") for j, y in enumerate(ys)]
+    pairs = [_similarities(x, y, names) for x in a for y in b]
+    return {name: np.array([p[name] for p in pairs]) for name in names}
+
+
 def shuffled(xs, random_state=0):
     """The same networks with the examples of each permuted independently: what each measure
     gives when the layers share nothing but their sizes and marginal statistics."""
     rng = np.random.default_rng(random_state)
     return [x[:, rng.permutation(x.shape[1])] for x in xs]
+
+
+def layer_similarities(net_a, net_b, names=("linear CKA",)):
+    """Every layer of one network against every layer of another: ``{name: (layers of a, layers
+    of b) array}`` (Kornblith et al.'s layer-by-layer heatmaps); each network is a list of
+    ``(n_units, n_examples)`` arrays over the same examples."""
+    names = _check_names(names)
+    a = [_Layer(x, f"net_a[{l}]") for l, x in enumerate(net_a)]
+    b = [_Layer(y, f"net_b[{l}]") for l, y in enumerate(net_b)]
+    return _matrices(a, b, names)
+
+
+def _matrices(a, b, names):
+    s = [[_similarities(x, y, names) for y in b] for x in a]
+    return {name: np.array([[cell[name] for cell in row] for row in s]) for name in names}
 
 
 def layer_identification(nets, names=("mean CCA", "SVCCA", "PWCCA", "linear CKA")):
@@ -102,15 +127,14 @@ def layer_identification(nets, names=("mean CCA", "SVCCA", "PWCCA", "linear CKA"
     ``nets`` is a list over networks of lists over layers of ``(n_units, n_examples)`` arrays.
     For every pair of networks, every layer of the first is compared with every layer of the
     second; a layer counts as identified when its own counterpart is the most similar,
-    looked up from both networks' sides.  Returns ``{name: fraction identified}``.
+    looked up from both networks' sides.  Returns ``{name: fraction identified}``; guessing
+    identifies ``1 / number of layers``.
     """
     names = _check_names(names)
     layers = [[_Layer(x, f"nets[{i}][{l}]") for l, x in enumerate(net)] for i, net in enumerate(nets)]
     hits = {name: [] for name in names}
     for a, b in combinations(layers, 2):
-        s = [[_similarities(x, y, names) for y in b] for x in a]
-        for name in names:
-            m = np.array([[cell[name] for cell in row] for row in s])
+        for name, m in _matrices(a, b, names).items():
             truth = np.arange(len(m))
             hits[name] += list(m.argmax(axis=1) == truth) + list(m.argmax(axis=0) == truth)
     return {name: float(np.mean(h)) for name, h in hits.items()}

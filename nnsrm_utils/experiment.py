@@ -49,10 +49,8 @@ def run_experiment(architecture, profile=None, dataset=None, root=None, data_roo
     run = run_path(architecture, profile.name, dataset, root, variant)
     run.mkdir(parents=True, exist_ok=True)
 
-    train_idx = data.stratified_subset(images.y_train, v.train_subset or profile.train_subset)
-    x_train, y_train = data.preprocess(images, images.x_train[train_idx]), images.y_train[train_idx]
-    if v.random_labels:  # one fixed permutation for every network: the same task, only memorisable
-        y_train = np.random.default_rng(profile.seed).permutation(y_train)
+    train_idx, x_train, y_train = _training_set(images, v.train_subset or profile.train_subset, v.random_labels,
+                                                profile.seed)
     fit, test = data.analysis_split(images.y_test, profile.n_fit, profile.n_test)
     analysis_idx = np.concatenate([fit, test])
     x_analysis = data.preprocess(images, images.x_test[analysis_idx])
@@ -83,6 +81,45 @@ def run_experiment(architecture, profile=None, dataset=None, root=None, data_roo
                                                  "dataset": images.label})
                 bar.update(1)
     return run
+
+
+def _training_set(images, n_images, random_labels, seed):
+    """``(indices, images, labels)`` a run's networks are trained on: ``n_images`` stratified
+    training images (None: all), their labels permuted once with ``seed`` if ``random_labels``."""
+    train_idx = data.stratified_subset(images.y_train, n_images)
+    x_train, y_train = data.preprocess(images, images.x_train[train_idx]), images.y_train[train_idx]
+    if random_labels:  # one fixed permutation for every network: the same task, only memorisable
+        y_train = np.random.default_rng(seed).permutation(y_train)
+    return train_idx, x_train, y_train
+
+
+def training_activity(run, epoch, n_images=None, data_root=None, device=None):
+    """Every network's recorded layers at ``epoch`` on the images it was *trained* on, as
+    Morcos et al. (2018) compared networks: ``({layer: list of (n_units, n_images) arrays},
+    labels)``, the labels being the ones the networks were trained with (permuted for a
+    random-label variant).
+
+    Recomputed from the checkpoints, with the same units kept as in the run's recordings;
+    ``n_images`` takes the first of the (stratified) training images (None: all of them).
+    """
+    from .record import layer_outputs
+    from .train import TrainConfig, load_weights
+
+    run = Path(run)
+    manifest = json.loads((run / MANIFEST).read_text())
+    images = data.load_images(manifest["dataset"], root=data_root)
+    _, x, labels = _training_set(images, manifest["train_images"], manifest["variant_config"]["random_labels"],
+                                 manifest["seeds"][0])  # network i's seed is the profile's seed + i
+    x, labels = x[:n_images], labels[:n_images]
+    config = TrainConfig(**manifest["train_config"])
+    activity = {}
+    for i, seed in enumerate(manifest["seeds"]):
+        model = load_weights(config, run / f"net{i:02d}", epoch, device or "cpu")
+        outputs = layer_outputs(model, model.analysed_layers, x, max_units=manifest["max_units"], unit_seed=seed,
+                                device=device or "cpu")
+        for name, out in outputs.items():
+            activity.setdefault(name, []).append(out)
+    return activity, labels
 
 
 def load_neurons(run, epoch, layers=None, n_images=10_000, max_positions=10_000, relu=True, data_root=None,

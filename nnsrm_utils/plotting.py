@@ -81,18 +81,21 @@ def plot_points(points, labels, ax=None, title=None, xlabel="dimension 1", ylabe
     return sc
 
 
-def plot_layer_curves(x, curves, ax=None, xlabel="epoch", ylabel=None, title=None):
-    """One line per layer: ``curves`` maps a layer name to values over ``x`` (whole numbers).
+def plot_layer_curves(x, curves, ax=None, xlabel="epoch", ylabel=None, title=None, errors=None, ordered=True):
+    """One line per entry of ``curves`` (name -> values over ``x``).  ``errors`` maps a name to
+    error-bar half-lengths (e.g. the standard deviation over pairs of networks).
 
-    Layers are listed from the input up and coloured on one sequential scale, light to dark
-    with depth, as in the paper's Fig. 3."""
+    ``ordered`` lines (layers, from the input up) are coloured on one sequential scale, light to
+    dark, as in the paper's Fig. 3; unordered ones (measures, groups) in distinct colours."""
     from matplotlib.ticker import MaxNLocator
 
     ax = _axis(ax, figsize=(5, 3.4))
-    colours = plt.cm.viridis_r(np.linspace(0.1, 1, len(curves)))
+    colours = plt.cm.viridis_r(np.linspace(0.1, 1, len(curves))) if ordered else [None] * len(curves)
     for colour, (name, values) in zip(colours, curves.items()):
-        ax.plot(x, values, marker="o", ms=3, label=name, color=colour)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.errorbar(x, values, yerr=None if errors is None else errors[name], marker="o", ms=3, capsize=3,
+                    label=name, color=colour)
+    if all(isinstance(v, (int, np.integer)) for v in x):  # epochs: no ticks between them
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(fontsize="small")
     return ax

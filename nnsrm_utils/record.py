@@ -66,15 +66,12 @@ def record_activations(model, layers, x, out_dir, batch_size=500, max_units=None
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files, keep = {}, {}
-    for start, outputs in _layer_outputs(model, layers, x, batch_size, device):
-        for li, (name, out) in enumerate(outputs.items()):
-            out = out.reshape(len(out), -1).T  # (units, batch)
-            if name not in files:
-                keep[name] = subsample_units(out.shape[0], max_units, [unit_seed, li])
-                units = out.shape[0] if keep[name] is None else len(keep[name])
-                files[name] = np.lib.format.open_memmap(out_dir / f"{name}.npy.partial", mode="w+",
-                                                        dtype=np.float32, shape=(units, len(x)))
-            files[name][:, start:start + out.shape[1]] = out if keep[name] is None else out[keep[name]]
+    for start, name, out, kept in _kept_units(model, layers, x, batch_size, device, max_units, unit_seed):
+        if name not in files:
+            keep[name] = kept
+            files[name] = np.lib.format.open_memmap(out_dir / f"{name}.npy.partial", mode="w+",
+                                                    dtype=np.float32, shape=(len(out), len(x)))
+        files[name][:, start:start + out.shape[1]] = out
     manifest = {"metadata": {**(metadata or {}), "versions": versions()}, "layers": {}}
     for name, arr in files.items():
         arr.flush()
@@ -86,6 +83,29 @@ def record_activations(model, layers, x, out_dir, batch_size=500, max_units=None
                                     "units_kept": None if keep[name] is None else keep[name].tolist()}
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return manifest
+
+
+def layer_outputs(model, layers, x, batch_size=500, max_units=None, unit_seed=0, device="cpu"):
+    """The outputs of ``layers`` (name -> module) on ``x``, in memory: name -> ``(n_units, n_examples)``
+    float32, flattened and with the same units kept as :func:`record_activations` would write."""
+    parts = {name: [] for name in layers}
+    for _, name, out, _ in _kept_units(model, layers, x, batch_size, device, max_units, unit_seed):
+        parts[name].append(out)
+    return {name: np.concatenate(p, axis=1) for name, p in parts.items()}
+
+
+def _kept_units(model, layers, x, batch_size, device, max_units, unit_seed):
+    """``(start, name, output, kept)`` per batch and layer: each example's output flattened (a conv
+    layer's channels x positions are its units) and cut to a seeded subset of at most
+    ``max_units`` units (seed derived from ``unit_seed`` and the layer's position; ``kept`` the
+    indices, or None for all)."""
+    keep = {}
+    for start, outputs in _layer_outputs(model, layers, x, batch_size, device):
+        for li, (name, out) in enumerate(outputs.items()):
+            out = out.reshape(len(out), -1).T  # (units, batch)
+            if name not in keep:
+                keep[name] = subsample_units(out.shape[0], max_units, [unit_seed, li])
+            yield start, name, (out if keep[name] is None else out[keep[name]]), keep[name]
 
 
 def neuron_activity(model, layers, x, max_positions=10_000, random_state=0, batch_size=500, device="cpu"):

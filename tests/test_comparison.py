@@ -18,6 +18,29 @@ def test_pairwise_agrees_with_the_measures(rng):
             assert got[name][k] == pytest.approx(value, abs=1e-9), name
 
 
+def test_between_groups_pairs_every_network_of_one_with_every_network_of_the_other(rng):
+    latent = rng.standard_normal((5, 300))
+    xs = [rng.standard_normal((p, 5)) @ latent + rng.standard_normal((p, 300)) for p in (8, 10)]
+    ys = [rng.standard_normal((p, 5)) @ latent + rng.standard_normal((p, 300)) for p in (7, 9, 11)]
+    got = comparison.between(xs, ys, ["PWCCA", "linear CKA"])
+    for k, (x, y) in enumerate((x, y) for x in xs for y in ys):
+        assert got["PWCCA"][k] == pytest.approx(pwcca(x, y), abs=1e-9)  # weighted by the first group's layer
+        assert got["linear CKA"][k] == pytest.approx(cka(x, y), abs=1e-9)
+    assert len(got["PWCCA"]) == 6
+
+
+def test_layer_similarities_compare_every_layer_with_every_layer(rng):
+    net_a = [rng.standard_normal((p, 200)) for p in (6, 8, 5)]
+    net_b = [rng.standard_normal((4, 5)) @ net_a[2], rng.standard_normal((7, 200))]
+    m = comparison.layer_similarities(net_a, net_b, ["linear CKA", "PWCCA"])
+    assert m["linear CKA"].shape == (3, 2)
+    for i, x in enumerate(net_a):
+        for j, y in enumerate(net_b):
+            assert m["linear CKA"][i, j] == pytest.approx(cka(x, y), abs=1e-9)
+            assert m["PWCCA"][i, j] == pytest.approx(pwcca(x, y), abs=1e-9)
+    assert m["linear CKA"][:, 0].argmax() == 2  # net_b's first layer is a linear map of net_a's last
+
+
 def test_shuffled_examples_destroy_similarity(rng):
     x = rng.standard_normal((5, 3000))
     xs = [x, 2 * x + 1]

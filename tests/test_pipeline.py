@@ -143,3 +143,28 @@ def test_progress_bar_only_where_someone_watches(monkeypatch):
     code = ("import sys; from nnsrm_utils._progress import progress_bar; progress_bar(3, 'x', False).update(1); "
             "print(sorted(m for m in sys.modules if m.startswith(('tqdm.auto', 'tqdm.notebook'))))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_training_activity_is_the_recording_on_the_training_images(tiny_run, tiny_jpeg):
+    """Morcos et al. compared networks on their training images: recomputed from the checkpoints,
+    with the units the recordings kept, and with the labels the networks were trained on."""
+    from nnsrm_utils import record, train
+
+    path, runs = tiny_run
+    activity, labels = experiment.training_activity(path, 1, data_root=tiny_jpeg)
+    run = analysis.read_run(path)
+    assert set(activity) == set(run["layers"]) and len(activity["pool1"]) == 2
+    assert [x.shape for x in activity["pool1"]] == [(20, 32)] * 2 and activity["logits"][0].shape == (2, 32)
+    images = data.load_images("cifar10-jpeg", root=tiny_jpeg)
+    np.testing.assert_array_equal(labels, images.y_train)
+    # the same function of the same weights as the recording: on the analysis images it gives the recording
+    config = train.TrainConfig(**run["train_config"])
+    model = train.load_weights(config, path / "net01", 1)
+    x = data.preprocess(images, images.x_test[run["analysis_indices"]])
+    again = record.layer_outputs(model, model.analysed_layers, x, max_units=run["max_units"], unit_seed=run["seeds"][1])
+    for layer in run["layers"]:
+        np.testing.assert_allclose(again[layer], analysis.load_activity(run, layer, 1)[1], rtol=1e-5, atol=1e-6)
+    random = experiment.run_experiment("convnet", TINY, root=runs, data_root=tiny_jpeg, variant="random")
+    _, shuffled_labels = experiment.training_activity(random, 2, data_root=tiny_jpeg)
+    true = images.y_train[data.stratified_subset(images.y_train, 20)]
+    assert sorted(shuffled_labels) == sorted(true) and np.any(shuffled_labels != true)
