@@ -185,15 +185,19 @@ def animate_class_means(frames, labels, epochs, title=""):
     bases = [_pc_projection(_class_means(xs[0], labels, classes)) for xs in frames[-1]]
     points = [[[basis.T @ (_class_means(x, labels, classes) - centre) for x in xs]
                for xs, (centre, basis) in zip(frame, bases)] for frame in frames]
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.8), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
     for p, ax in enumerate(axes):
         allp = np.concatenate([np.concatenate(f[p], axis=1) for f in points], axis=1)
         pad = 0.1 * (allp.max(axis=1) - allp.min(axis=1))
         ax.set(xlim=(allp[0].min() - pad[0], allp[0].max() + pad[0]), ylim=(allp[1].min() - pad[1], allp[1].max() + pad[1]),
                xlabel="PC 1 of network 0 (last epoch)", ylabel="PC 2", title=panels[p])
     scatters = [[ax.scatter([], [], c=[], cmap="tab10", vmin=0, vmax=max(9, classes.max()), s=40,
-                            marker="os^Dv*Xph"[i % 9], edgecolors="k", linewidths=0.3)
+                            marker="os^Dv*Xph"[i % 9], edgecolors="k", linewidths=0.3, label=f"network {i}")
                  for i in range(len(frames[0][p]))] for p, ax in enumerate(axes)]
+    # which marker is which network, in every frame (grey markers: the colours are the classes)
+    handles = [plt.Line2D([], [], ls="", marker="os^Dv*Xph"[i % 9], color="0.6", markeredgecolor="k",
+                          label=f"network {i}") for i in range(len(frames[0][0]))]
+    fig.legend(handles=handles, loc="outside right center", fontsize="small")
 
     def draw(t):
         for p in range(2):
