@@ -100,7 +100,7 @@ def training_activity(run, epoch, n_images=None, data_root=None, device=None):
     random-label variant).
 
     Recomputed from the checkpoints, with the same units kept as in the run's recordings;
-    ``n_images`` takes the first of the (stratified) training images (None: all of them).
+    ``n_images`` keeps a stratified subset of the training images (None: all of them).
     """
     from .record import layer_outputs
     from .train import TrainConfig, load_weights
@@ -110,7 +110,8 @@ def training_activity(run, epoch, n_images=None, data_root=None, device=None):
     images = data.load_images(manifest["dataset"], root=data_root)
     _, x, labels = _training_set(images, manifest["train_images"], manifest["variant_config"]["random_labels"],
                                  manifest["seeds"][0])  # network i's seed is the profile's seed + i
-    x, labels = x[:n_images], labels[:n_images]
+    keep = data.stratified_subset(labels, n_images)  # the copy is stored class by class: never "the first n"
+    x, labels = x[keep], labels[keep]
     config = TrainConfig(**manifest["train_config"])
     activity = {}
     for i, seed in enumerate(manifest["seeds"]):

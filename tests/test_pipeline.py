@@ -157,6 +157,8 @@ def test_training_activity_is_the_recording_on_the_training_images(tiny_run, tin
     assert [x.shape for x in activity["pool1"]] == [(20, 32)] * 2 and activity["logits"][0].shape == (2, 32)
     images = data.load_images("cifar10-jpeg", root=tiny_jpeg)
     np.testing.assert_array_equal(labels, images.y_train)
+    few, few_labels = experiment.training_activity(path, 1, n_images=4, data_root=tiny_jpeg)
+    assert few["dense"][0].shape[1] == 4 and sorted(few_labels) == [0, 0, 1, 1]  # stratified, not the first 4
     # the same function of the same weights as the recording: on the analysis images it gives the recording
     config = train.TrainConfig(**run["train_config"])
     model = train.load_weights(config, path / "net01", 1)
