@@ -45,6 +45,11 @@ class _Layer:
         return self._rbf
 
 
+def _prepared(xs, label):
+    """Each of ``xs`` prepared once, named ``label[i]`` in error messages."""
+    return [_Layer(x, f"{label}[{i}]") for i, x in enumerate(xs)]
+
+
 def _correlations(za, zb, n):
     _warn_if_degenerate(len(za) + len(zb), n)
     return np.clip(np.linalg.svd(za @ zb.T / (n - 1), compute_uv=False), 0, 1)
@@ -83,7 +88,7 @@ def _check_names(names):
 def pairwise(xs, names=MEASURES):
     """Each measure between every pair of networks ``i < j``: ``{name: array over pairs}``."""
     names = _check_names(names)
-    layers = [_Layer(x, f"xs[{i}]") for i, x in enumerate(xs)]
+    layers = _prepared(xs, "xs")
     pairs = [_similarities(layers[i], layers[j], names) for i, j in combinations(range(len(xs)), 2)]
     return {name: np.array([p[name] for p in pairs]) for name in names}
 
@@ -92,10 +97,7 @@ def between(xs, ys, names=MEASURES):
     """Each measure between every network of one group and every network of another (Morcos et
     al.'s "inter" comparison): ``{name: array over the pairs (i, j)}``, PWCCA weighted by ``xs[i]``."""
     names = _check_names(names)
-    a = [_Layer(x, f"xs[{i}]") for i, x in enumerate(xs)]
-    b = [_Layer(y, f"ys[{j}]") for j, y in enumerate(ys)]
-    pairs = [_similarities(x, y, names) for x in a for y in b]
-    return {name: np.array([p[name] for p in pairs]) for name in names}
+    return {name: m.ravel() for name, m in _matrices(_prepared(xs, "xs"), _prepared(ys, "ys"), names).items()}
 
 
 def shuffled(xs, random_state=0):
@@ -110,12 +112,11 @@ def layer_similarities(net_a, net_b, names=("linear CKA",)):
     of b) array}`` (Kornblith et al.'s layer-by-layer heatmaps); each network is a list of
     ``(n_units, n_examples)`` arrays over the same examples."""
     names = _check_names(names)
-    a = [_Layer(x, f"net_a[{l}]") for l, x in enumerate(net_a)]
-    b = [_Layer(y, f"net_b[{l}]") for l, y in enumerate(net_b)]
-    return _matrices(a, b, names)
+    return _matrices(_prepared(net_a, "net_a"), _prepared(net_b, "net_b"), names)
 
 
 def _matrices(a, b, names):
+    """``{name: matrix}`` of each measure between every prepared layer of ``a`` and of ``b``."""
     s = [[_similarities(x, y, names) for y in b] for x in a]
     return {name: np.array([[cell[name] for cell in row] for row in s]) for name in names}
 
@@ -131,7 +132,7 @@ def layer_identification(nets, names=("mean CCA", "SVCCA", "PWCCA", "linear CKA"
     identifies ``1 / number of layers``.
     """
     names = _check_names(names)
-    layers = [[_Layer(x, f"nets[{i}][{l}]") for l, x in enumerate(net)] for i, net in enumerate(nets)]
+    layers = [_prepared(net, f"nets[{i}]") for i, net in enumerate(nets)]
     hits = {name: [] for name in names}
     for a, b in combinations(layers, 2):
         for name, m in _matrices(a, b, names).items():

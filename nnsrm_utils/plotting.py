@@ -57,6 +57,19 @@ def plot_curve(values, ax=None, xlabel="iteration", ylabel=None, label=None, **k
     return ax
 
 
+def plot_rsm_summary(summary, labels, names):
+    """The paper's Fig. 1B from a :func:`nnsrm_utils.analysis.layer_summary`: the wRSM and the
+    iRSMs in the shared and the native spaces, examples ordered by class (``labels``), and below
+    them each class block's mean on the same scale, rows and columns named by ``names``."""
+    from .rsm import class_mean_rsm
+
+    rsms = [summary["w_rsm"], summary["i_rsm_shared"], summary["i_rsm_native"]]
+    titles = ["wRSM", "iRSM, shared space", "iRSM, native spaces"]
+    return (plot_rsm_row(rsms, titles, labels=labels),
+            plot_rsm_row([class_mean_rsm(r, labels) for r in rsms], [f"{t}, class means" for t in titles],
+                         what="class", names=names))
+
+
 def plot_bars_ci(means, lows, highs, labels, ax=None, ylabel=None, reference=None, reference_label="paper"):
     """Bars with confidence intervals; optional reference values (e.g. the paper's) as markers."""
     ax = _axis(ax)
@@ -192,7 +205,7 @@ def animate_class_means(frames, labels, epochs, title=""):
         ax.set(xlim=(allp[0].min() - pad[0], allp[0].max() + pad[0]), ylim=(allp[1].min() - pad[1], allp[1].max() + pad[1]),
                xlabel="PC 1 of network 0 (last epoch)", ylabel="PC 2", title=panels[p])
     scatters = [[ax.scatter([], [], c=[], cmap="tab10", vmin=0, vmax=max(9, classes.max()), s=40,
-                            marker="os^Dv*Xph"[i % 9], edgecolors="k", linewidths=0.3, label=f"network {i}")
+                            marker="os^Dv*Xph"[i % 9], edgecolors="k", linewidths=0.3)
                  for i in range(len(frames[0][p]))] for p, ax in enumerate(axes)]
     # which marker is which network, in every frame (grey markers: the colours are the classes)
     handles = [plt.Line2D([], [], ls="", marker="os^Dv*Xph"[i % 9], color="0.6", markeredgecolor="k",

@@ -106,12 +106,12 @@ def class_mean_rsm(A, labels):
     A, labels = np.asarray(A, dtype=float), np.asarray(labels)
     if A.ndim != 2 or A.shape[0] != A.shape[1] or labels.shape != (A.shape[0],):
         raise ValueError(f"need a square RSM and one label per example; got shapes {A.shape} and {labels.shape}")
-    members = [labels == c for c in np.unique(labels)]
-    if min(m.sum() for m in members) < 2:
+    onehot = (labels[:, None] == np.unique(labels)[None, :]).astype(float)
+    sizes = onehot.sum(axis=0)
+    if sizes.min() < 2:
         raise ValueError("every class needs at least 2 examples for the mean similarity within it")
-    off = A * (1 - np.eye(len(A)))
-    return np.array([[off[np.ix_(a, b)].sum() / (a.sum() * b.sum() - (a is b) * a.sum()) for b in members]
-                     for a in members])
+    sums = onehot.T @ (A - np.diag(np.diag(A))) @ onehot
+    return sums / (np.outer(sizes, sizes) - np.diag(sizes))
 
 
 def lower_triangle(A):
