@@ -77,10 +77,13 @@ def test_chapter_page(site, chapter):
     assert formulas.count() == main.locator(".math mjx-container").count(), "a formula was not typeset"
     assert "\\(" not in main.inner_text() and "\\[" not in main.inner_text()
 
-    figures = main.locator("img[src*='_images/']")  # the chapter's figures (not the badge or button icons)
+    images = main.locator("img")  # the Colab badge, served by the book too, and the figures
+    for i in range(images.count()):
+        assert images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0"), \
+            f"image {images.nth(i).get_attribute('src')} did not load"
+    figures = main.locator("img[src*='_images/']")
     assert figures.count() >= 1
     for i in range(figures.count()):
-        assert figures.nth(i).evaluate("img => img.complete && img.naturalWidth > 0"), f"figure {i} did not load"
         assert figures.nth(i).evaluate("img => img.closest('figure')?.querySelector('figcaption')?.innerText.length > 20"), \
             f"figure {i} has no caption"
 

@@ -100,7 +100,9 @@ def test_student_notebook_runs_up_to_the_stubs(student, name):
 
 def test_install_cell_installs_into_a_fresh_environment_without_replacing_torch(tmp_path):
     """The install cell as Colab runs it, with the repository swapped for a copy of this checkout
-    and this environment's packages standing in for Colab's preinstalled ones."""
+    and this environment's packages standing in for Colab's preinstalled ones: pip adds this
+    book's package and nothing else (no preinstalled package replaced, no restart needed), and
+    every module the chapters import can be imported afterwards."""
     source = tmp_path / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -114,16 +116,39 @@ def test_install_cell_installs_into_a_fresh_environment_without_replacing_torch(
     preinstalled = Path(__import__("torch").__file__).parents[1]
     Path(site, "colab_preinstalled.pth").write_text(f"{preinstalled}\n")
 
+    def installed_here():
+        listing = subprocess.run([python, "-m", "pip", "list", "--path", site, "--format", "freeze"],
+                                 check=True, capture_output=True, text=True).stdout
+        return {line.split("==")[0].lower().replace("_", "-") for line in listing.split()}
+
+    before = installed_here()
     cell = editions.install_source().replace(
         editions.install_source().split("\n")[0], f'SOURCE = "file://{source}"')
     script = "import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')\n" + cell
     subprocess.run([python, "-c", script], check=True, timeout=600)
-    check = ("import nnsrm_utils, torch, numpy; "
-             "print(nnsrm_utils.__file__); print(torch.__file__); print(numpy.__file__)")
-    where = subprocess.run([python, "-c", check], check=True, capture_output=True, text=True,
-                           cwd=tmp_path).stdout.split()
+    assert installed_here() - before == {"nnsrm-utils"}
+
+    check = ("import importlib, sys, nnsrm_utils, torch, numpy\n"
+             "for m in sys.argv[1:]: importlib.import_module(m)\n"
+             "print(nnsrm_utils.__file__, torch.__file__, numpy.__file__)")
+    where = subprocess.run([python, "-c", check, *_chapter_imports()], check=True, capture_output=True,
+                           text=True, cwd=tmp_path).stdout.split()
     assert where[0].startswith(site)  # installed into the fresh environment
     assert all(p.startswith(str(preinstalled)) for p in where[1:])  # torch and numpy left as they were
+
+
+def _chapter_imports():
+    """Every module a chapter's code imports (absolute imports only)."""
+    modules = set()
+    for path in CHAPTERS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                for node in ast.walk(ast.parse(cell.source)):
+                    if isinstance(node, ast.Import):
+                        modules.update(alias.name for alias in node.names)
+                    elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                        modules.add(node.module)
+    return sorted(modules)
 
 
 def _coding_exercises(path):
