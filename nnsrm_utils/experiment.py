@@ -54,7 +54,7 @@ def run_experiment(architecture, profile=None, dataset=None, root=None, data_roo
     fit, test = data.analysis_split(images.y_test, profile.n_fit, profile.n_test)
     analysis_idx = np.concatenate([fit, test])
     x_analysis = data.preprocess(images, images.x_test[analysis_idx])
-    seeds = [profile.seed + i for i in range(profile.n_networks)]
+    seeds = [(profile.seed if v.seed is None else v.seed) + i for i in range(profile.n_networks)]
     manifest = {
         "architecture": architecture, "profile": profile.name, "dataset": dataset, "dataset_label": images.label,
         "variant": variant, "variant_config": asdict(v),
@@ -159,6 +159,7 @@ def _check_same_run(run, manifest):
     if not path.exists():
         return
     old = json.loads(path.read_text())
+    old["variant_config"] = {**asdict(Variant()), **old.get("variant_config", {})}  # runs from before a field was added
     keys = ("architecture", "profile", "dataset", "seeds", "train_config", "max_units", "analysis_indices",
             "variant_config")
     changed = [k for k in keys if old.get(k) != json.loads(json.dumps(manifest[k]))]

@@ -27,9 +27,10 @@ class Variant:
 
     ``width`` scales the ConvNet's layers; ``random_labels`` trains on one fixed random
     permutation of the training labels (networks that can only memorise); ``train_subset``,
-    ``epochs`` and ``lr`` replace the profile's when set (memorising takes more epochs on fewer
-    images).  A variant's run logs only its first and last epoch unless it keeps the profile's
-    schedule.
+    ``epochs``, ``lr`` and ``seed`` (the first network's) replace the profile's when set
+    (memorising takes more epochs on fewer images; other seeds keep a variant's networks from
+    sharing initial weights and example order with the profile's).  A variant's run logs only
+    its first and last epoch unless it keeps the profile's schedule.
     """
 
     width: float = 1.0
@@ -37,6 +38,7 @@ class Variant:
     train_subset: int | None = None
     epochs: int | None = None
     lr: float | None = None
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,10 @@ _RESNET = TrainConfig("resnet18", model_kwargs={"width": 64, "stem": "imagenet"}
                       logged_epochs=RESNET_EPOCHS, batch_size=32, optimizer="adam", lr=1e-3, l2=1e-4,
                       augment=True, plateau_factor=math.sqrt(0.1), plateau_patience=5, min_lr=5e-7)
 
+# Morcos et al.'s Fig. 5: the same ConvNet at other learning rates (the profile's own run is a
+# third group), each group from seeds of its own
+LEARNING_RATES = {"lr-1e-4": Variant(lr=1e-4, seed=100), "lr-2e-3": Variant(lr=2e-3, seed=200)}
+
 PROFILES = {
     "quick": Profile(
         "quick", "cifar10-jpeg", n_networks=4, train_subset=5000, n_fit=1600, n_test=400, max_units=300,
@@ -89,7 +95,8 @@ PROFILES = {
         # 1,000 images and 30 epochs: long enough for the ConvNet to memorise random labels
         variants={"width-0.25": Variant(width=0.25), "width-0.5": Variant(width=0.5),
                   "true-labels": Variant(train_subset=1000, epochs=30, lr=1e-3),
-                  "random-labels": Variant(random_labels=True, train_subset=1000, epochs=30, lr=1e-3)},
+                  "random-labels": Variant(random_labels=True, train_subset=1000, epochs=30, lr=1e-3),
+                  **LEARNING_RATES},
     ),
     "colab": Profile(
         "colab", "cifar10", n_networks=10, train_subset=None, n_fit=8000, n_test=2000, max_units=1000,
@@ -98,7 +105,8 @@ PROFILES = {
                          logged_epochs=(0, 1, 2, 3, 5, 8, 12), batch_size=128),
         variants={"width-0.25": Variant(width=0.25), "width-0.5": Variant(width=0.5), "width-2": Variant(width=2.0),
                   "true-labels": Variant(train_subset=10000, epochs=60, lr=5e-4),
-                  "random-labels": Variant(random_labels=True, train_subset=10000, epochs=60, lr=5e-4)},
+                  "random-labels": Variant(random_labels=True, train_subset=10000, epochs=60, lr=5e-4),
+                  **LEARNING_RATES},
     ),
     "paper": Profile(
         "paper", "cifar10", n_networks=10, train_subset=None, n_fit=8000, n_test=2000, max_units=1000,

@@ -73,6 +73,18 @@ def test_changed_configuration_is_refused(tiny_run, tiny_jpeg):
         experiment.run_experiment("convnet", other, root=runs, data_root=tiny_jpeg)
 
 
+def test_run_from_before_a_variant_field_existed_is_resumed(tiny_run, tiny_jpeg):
+    """A manifest written before ``Variant.seed`` existed describes the same run (the field's
+    default), so a reader's cached runs stay usable."""
+    import json
+
+    path, runs = tiny_run
+    manifest = json.loads((path / "manifest.json").read_text())
+    del manifest["variant_config"]["seed"]
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    assert experiment.run_experiment("convnet", TINY, root=runs, data_root=tiny_jpeg) == path
+
+
 def test_profiles_switch(monkeypatch):
     monkeypatch.delenv("NNSRM_PROFILE", raising=False)
     assert get_profile().name == "quick"

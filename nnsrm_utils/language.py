@@ -1,0 +1,113 @@
+"""A small recurrent language model, for Morcos et al.'s (2018) finding that the layers of an
+RNN converge to their final representation bottom-up (their Fig. 6, on Penn Treebank and
+WikiText-2, which this book does not download).
+
+The text is a synthetic language from a seeded grammar, so any machine makes the same corpus
+without a download: sentences whose verbs agree in number with their subject across an
+optional relative clause ("the dog that chases some cats sleeps ."), so that predicting the
+next word needs memory.  The model is a stack of one-layer LSTMs whose outputs are recorded,
+layer by layer, on fixed held-out sentences while it trains.  Activity is ``(n_units,
+n_tokens)``, as everywhere in the package.  Training takes seconds on a CPU, so it keeps no
+checkpoints: an interrupted run is simply run again (same seed, same result on one machine).
+"""
+import numpy as np
+import torch
+from torch import nn
+
+WORDS = {
+    "det": (("the", "a", "one"), ("the", "some", "two")),           # (singular, plural)
+    "noun": (("dog", "cat", "bird", "child"), ("dogs", "cats", "birds", "children")),
+    "adj": ("small", "big", "old", "red"),
+    "intransitive": (("sleeps", "runs", "sings"), ("sleep", "run", "sing")),
+    "transitive": (("sees", "chases", "likes"), ("see", "chase", "like")),
+}
+VOCAB = sorted({w for group in WORDS.values() for ws in group for w in ((ws,) if isinstance(ws, str) else ws)}
+               | {"that", "."})
+INDEX = {w: i for i, w in enumerate(VOCAB)}
+
+
+def sentence(rng, depth=0):
+    """One sentence, as a list of words ending with ``"."``."""
+    plural = rng.random() < 0.5
+    return _noun_phrase(rng, plural, depth) + _verb_phrase(rng, plural, depth) + ["."]
+
+
+def _noun_phrase(rng, plural, depth):
+    words = [rng.choice(WORDS["det"][plural])]
+    if rng.random() < 0.3:
+        words.append(rng.choice(WORDS["adj"]))
+    words.append(rng.choice(WORDS["noun"][plural]))
+    if depth < 1 and rng.random() < 0.3:  # a relative clause, whose verb agrees with this noun
+        words += ["that"] + _verb_phrase(rng, plural, depth + 1)
+    return words
+
+
+def _verb_phrase(rng, plural, depth):
+    if rng.random() < 0.5:
+        return [rng.choice(WORDS["intransitive"][plural])]
+    return [rng.choice(WORDS["transitive"][plural])] + _noun_phrase(rng, rng.random() < 0.5, depth + 1)
+
+
+def corpus(n_sentences, seed):
+    """``n_sentences`` sentences as one stream of word indices (an int64 array)."""
+    rng = np.random.default_rng(seed)
+    return np.array([INDEX[w] for _ in range(n_sentences) for w in sentence(rng)], dtype=np.int64)
+
+
+class LanguageModel(nn.Module):
+    """Word embedding, ``n_layers`` stacked LSTMs, and a linear read-out of the next word."""
+
+    def __init__(self, n_layers=3, n_units=64, n_embed=32):
+        super().__init__()
+        self.embed = nn.Embedding(len(VOCAB), n_embed)
+        sizes = [n_embed] + [n_units] * n_layers
+        self.layers = nn.ModuleList(nn.LSTM(a, b, batch_first=True) for a, b in zip(sizes, sizes[1:]))
+        self.readout = nn.Linear(n_units, len(VOCAB))
+
+    def forward(self, tokens):
+        """``(logits, [each layer's output])`` for ``tokens`` ``(batch, time)``."""
+        h, outputs = self.embed(tokens), []
+        for lstm in self.layers:
+            h = lstm(h)[0]
+            outputs.append(h)
+        return self.readout(h), outputs
+
+
+def train_and_record(seed, steps=800, record_at=(0, 25, 50, 100, 150, 200, 400, 800), n_layers=3,
+                     n_units=64, seq_len=32, batch_size=32, lr=1e-3, n_train=6000, n_probe=200):
+    """Train one model (initial weights and batches from ``seed``) and record every layer on
+    ``n_probe`` held-out sentences (the same for every seed) after each step in ``record_at``.
+
+    Returns ``{"states": {step: [(n_units, n_tokens) array per layer]}, "loss": {step: held-out
+    cross-entropy}, "probe": word indices}``.
+    """
+    record_at = sorted(set(record_at))
+    if not record_at or record_at[0] < 0 or record_at[-1] > steps:
+        raise ValueError(f"record_at must lie in [0, steps={steps}]; got {record_at}")
+    train = corpus(n_train, seed)
+    probe = torch.from_numpy(corpus(n_probe, seed=2**31 - 1))[None]
+    torch.manual_seed(seed)
+    model = LanguageModel(n_layers, n_units)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    rng = np.random.default_rng(seed)
+    states, losses = {}, {}
+    for step in range(steps + 1):
+        if step in record_at:
+            states[step], losses[step] = _record(model, probe)
+        if step == steps:
+            break
+        starts = rng.integers(0, len(train) - seq_len - 1, batch_size)
+        chunk = torch.from_numpy(np.stack([train[s:s + seq_len + 1] for s in starts]))
+        logits = model(chunk[:, :-1])[0]
+        loss = nn.functional.cross_entropy(logits.reshape(-1, len(VOCAB)), chunk[:, 1:].reshape(-1))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return {"states": states, "loss": losses, "probe": probe[0].numpy()}
+
+
+@torch.no_grad()
+def _record(model, probe):
+    logits, outputs = model(probe[:, :-1])
+    loss = nn.functional.cross_entropy(logits[0], probe[0, 1:]).item()
+    return [h[0].T.double().numpy() for h in outputs], loss
