@@ -3,7 +3,7 @@
 Geometry and comparison modules are pure numpy/scipy; torch is imported only by
 the modules that train networks.  Activation matrices are ``(n_units, n_examples)``.
 """
-from . import cca, conv, matching, rsm, seeding, srm, stats, transforms
+from . import cca, conv, invariance, matching, rsm, seeding, shape, srm, stats, transforms
 
 __version__ = "0.1.0"
-__all__ = ["rsm", "srm", "cca", "conv", "matching", "stats", "transforms", "seeding"]
+__all__ = ["rsm", "srm", "cca", "conv", "matching", "shape", "invariance", "stats", "transforms", "seeding"]

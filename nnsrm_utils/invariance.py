@@ -1,0 +1,81 @@
+"""The ladder of invariances: which transformations of a layer each measure ignores.
+
+Comparing two networks' layers means deciding which differences between them do not count.
+The measures of this package answer differently, and the answer is a group of transformations
+of one layer ``X`` ``(n_units, n_examples)``:
+
+* ``permutation``: the units reordered (and, for the matches, each unit rescaled);
+* ``orthogonal``: a rotation or reflection of the units' space (contains the permutations);
+* ``invertible linear``: any invertible map of that space (contains the orthogonal maps);
+* ``isotropic scaling``: every unit multiplied by the same positive number;
+* ``translation``: a constant added to each unit, the same for every example.
+
+:data:`INVARIANT_TO` declares, for each measure in :data:`MEASURES`, the groups under which
+``measure(g X, Y) == measure(X, Y)`` for every ``Y``; the tests check that exactly these hold,
+and that the next larger group of the ladder does not.  The transformation is applied to the
+first layer: PWCCA, which weights the canonical directions by the first layer's units, ignores
+only permutations of that layer but every invertible map of the second.
+"""
+import numpy as np
+
+from . import cca, matching, rsm, shape
+from .transforms import _rng, random_orthogonal
+
+GROUPS = ("permutation", "orthogonal", "invertible linear", "isotropic scaling", "translation")
+LADDER = ("permutation", "orthogonal", "invertible linear")  # each contains the one before
+
+
+def transform(X, group, random_state=None):
+    """``X`` ``(n_units, n_examples)`` under a random member of ``group`` (one of :data:`GROUPS`)."""
+    rng = _rng(random_state)
+    X = np.asarray(X, dtype=np.float64)
+    p = len(X)
+    if group == "permutation":
+        return X[rng.permutation(p)]
+    if group == "orthogonal":
+        return random_orthogonal(p, rng) @ X
+    if group == "invertible linear":  # well conditioned (singular values 0.3-3), far from orthogonal
+        return (random_orthogonal(p, rng) * rng.uniform(0.3, 3.0, p)) @ random_orthogonal(p, rng) @ X
+    if group == "isotropic scaling":
+        return rng.uniform(2.0, 10.0) * X
+    if group == "translation":
+        return X + rng.normal(0.0, 3.0, (p, 1))
+    raise ValueError(f"group must be one of {GROUPS}; got {group!r}")
+
+
+MEASURES = {
+    "neuron matches (Wang et al., eps 0.5)": lambda X, Y: matching.match_similarity(X, Y, 0.5),
+    "RSA (Pearson RSMs)": lambda X, Y: rsm.compare_rsms(rsm.rsm(X), rsm.rsm(Y)),
+    "RSA (cosine RSMs)": lambda X, Y: rsm.compare_rsms(rsm.rsm(X, "cosine"), rsm.rsm(Y, "cosine")),
+    "permutation distance": shape.permutation_distance,
+    "Procrustes distance": shape.shape_distance,
+    "shape distance (alpha 0.5)": lambda X, Y: shape.shape_distance(X, Y, alpha=0.5),
+    "linear CKA": cca.cka,
+    "RBF CKA": lambda X, Y: cca.cka(X, Y, kernel="rbf"),
+    "SVCCA": cca.svcca,
+    "PWCCA": cca.pwcca,
+    "mean CCA": lambda X, Y: float(np.mean(cca.cca(X, Y))),
+    "CCA distance (alpha 0)": lambda X, Y: shape.shape_distance(X, Y, alpha=0.0),
+}
+
+_SIMILARITY = {"isotropic scaling", "translation"}
+INVARIANT_TO = {
+    "neuron matches (Wang et al., eps 0.5)": {"permutation", "isotropic scaling"},
+    "RSA (Pearson RSMs)": {"permutation", "isotropic scaling"},
+    "RSA (cosine RSMs)": {"permutation", "orthogonal", "isotropic scaling"},
+    "permutation distance": {"permutation"} | _SIMILARITY,
+    "Procrustes distance": {"permutation", "orthogonal"} | _SIMILARITY,
+    "shape distance (alpha 0.5)": {"permutation", "orthogonal"} | _SIMILARITY,
+    "linear CKA": {"permutation", "orthogonal"} | _SIMILARITY,
+    "RBF CKA": {"permutation", "orthogonal"} | _SIMILARITY,
+    "SVCCA": {"permutation", "orthogonal"} | _SIMILARITY,
+    "PWCCA": {"permutation"} | _SIMILARITY,
+    "mean CCA": set(LADDER) | _SIMILARITY,
+    "CCA distance (alpha 0)": set(LADDER) | _SIMILARITY,
+}
+
+
+def rung(measure):
+    """The largest group of :data:`LADDER` that ``measure`` ignores (None: not even permutations)."""
+    groups = [g for g in LADDER if g in INVARIANT_TO[measure]]
+    return groups[-1] if groups else None
