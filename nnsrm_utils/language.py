@@ -6,8 +6,8 @@ The text is a synthetic language from a seeded grammar, so any machine makes the
 without a download: sentences whose verbs agree in number with their subject across an
 optional relative clause ("the dog that chases some cats sleeps ."), so that predicting the
 next word needs memory.  The model is a stack of one-layer LSTMs whose outputs are recorded,
-layer by layer, on fixed held-out sentences while it trains.  Activity is ``(n_units,
-n_tokens)``, as everywhere in the package.  Training takes seconds on a CPU, so it keeps no
+layer by layer, on fixed held-out sentences (never part of a training text) while it trains.
+Activity is ``(n_units, n_positions)``, as everywhere in the package.  Training takes seconds on a CPU, so it keeps no
 checkpoints: an interrupted run is simply run again (same seed, same result on one machine).
 """
 import numpy as np
@@ -48,10 +48,26 @@ def _verb_phrase(rng, plural, depth):
     return [rng.choice(WORDS["transitive"][plural])] + _noun_phrase(rng, rng.random() < 0.5, depth + 1)
 
 
-def corpus(n_sentences, seed):
-    """``n_sentences`` sentences as one stream of word indices (an int64 array)."""
-    rng = np.random.default_rng(seed)
-    return np.array([INDEX[w] for _ in range(n_sentences) for w in sentence(rng)], dtype=np.int64)
+PROBE_SEED = 2**31 - 1  # the held-out sentences, the same for every model
+
+
+def corpus(n_sentences, seed, leave_out=()):
+    """``n_sentences`` sentences as one stream of word indices (an int64 array), skipping any
+    sentence in ``leave_out`` (tuples of words), so that held-out sentences stay held out."""
+    rng, leave_out, words = np.random.default_rng(seed), set(leave_out), []
+    while len(words) < n_sentences:
+        s = tuple(sentence(rng))
+        if s not in leave_out:
+            words.append(s)
+    return np.array([INDEX[w] for s in words for w in s], dtype=np.int64)
+
+
+def probe_sentences(n_sentences):
+    """The held-out sentences (tuples of words): distinct, drawn with :data:`PROBE_SEED`."""
+    rng, found = np.random.default_rng(PROBE_SEED), {}
+    while len(found) < n_sentences:
+        found.setdefault(tuple(sentence(rng)), None)
+    return list(found)
 
 
 class LanguageModel(nn.Module):
@@ -75,17 +91,26 @@ class LanguageModel(nn.Module):
 
 def train_and_record(seed, steps=800, record_at=(0, 25, 50, 100, 150, 200, 400, 800), n_layers=3,
                      n_units=64, seq_len=32, batch_size=32, lr=1e-3, n_train=6000, n_probe=200):
-    """Train one model (initial weights and batches from ``seed``) and record every layer on
-    ``n_probe`` held-out sentences (the same for every seed) after each step in ``record_at``.
+    """Train one model (initial weights, training text and batches from ``seed``) on windows of
+    ``seq_len`` words, and record every layer on ``n_probe`` held-out sentences (the same for
+    every seed, and never in a training text) after each step in ``record_at``.  The held-out
+    text is cut into windows of the same length, each started from a zero state as in training;
+    every word position is one example.
 
-    Returns ``{"states": {step: [(n_units, n_tokens) array per layer]}, "loss": {step: held-out
-    cross-entropy}, "probe": word indices}``.
+    Returns ``{"states": {step: [(n_units, n_positions) array per layer]}, "loss": {step:
+    held-out cross-entropy, nats per word}, "probe": the held-out windows, (n_windows, seq_len + 1)
+    word indices}``.
     """
     record_at = sorted(set(record_at))
     if not record_at or record_at[0] < 0 or record_at[-1] > steps:
         raise ValueError(f"record_at must lie in [0, steps={steps}]; got {record_at}")
-    train = corpus(n_train, seed)
-    probe = torch.from_numpy(corpus(n_probe, seed=2**31 - 1))[None]
+    held_out = probe_sentences(n_probe)
+    train = corpus(n_train, seed, leave_out=held_out)
+    stream = np.array([INDEX[w] for s in held_out for w in s], dtype=np.int64)
+    n_windows = (len(stream) - 1) // seq_len
+    if n_windows < 1:
+        raise ValueError(f"{n_probe} held-out sentences are shorter than one window of {seq_len} words")
+    probe = torch.from_numpy(np.stack([stream[i * seq_len:(i + 1) * seq_len + 1] for i in range(n_windows)]))
     torch.manual_seed(seed)
     model = LanguageModel(n_layers, n_units)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
@@ -103,11 +128,11 @@ def train_and_record(seed, steps=800, record_at=(0, 25, 50, 100, 150, 200, 400, 
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-    return {"states": states, "loss": losses, "probe": probe[0].numpy()}
+    return {"states": states, "loss": losses, "probe": probe.numpy()}
 
 
 @torch.no_grad()
 def _record(model, probe):
     logits, outputs = model(probe[:, :-1])
-    loss = nn.functional.cross_entropy(logits[0], probe[0, 1:]).item()
-    return [h[0].T.double().numpy() for h in outputs], loss
+    loss = nn.functional.cross_entropy(logits.reshape(-1, len(VOCAB)), probe[:, 1:].reshape(-1)).item()
+    return [h.reshape(-1, h.shape[-1]).T.double().numpy() for h in outputs], loss

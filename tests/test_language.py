@@ -24,10 +24,19 @@ def test_corpus_is_fixed_by_its_seed():
     assert language.corpus(50, 3).max() < len(language.VOCAB)
 
 
+def test_held_out_sentences_never_reach_a_training_text():
+    held_out = language.probe_sentences(100)
+    assert len(set(held_out)) == 100
+    stream = [language.VOCAB[i] for i in language.corpus(3000, 0, leave_out=held_out)]
+    ends = [i for i, w in enumerate(stream) if w == "."]
+    sentences = {tuple(stream[a + 1:b + 1]) for a, b in zip([-1] + ends, ends)}
+    assert len(sentences) > 200 and not sentences & set(held_out)
+
+
 def test_training_is_reproducible_and_records_every_layer():
     a, b = (language.train_and_record(1, steps=10, record_at=(0, 10), n_train=300, n_probe=20) for _ in range(2))
     assert sorted(a["states"]) == [0, 10] and len(a["states"][10]) == 3
-    assert a["states"][10][0].shape == (64, len(a["probe"]) - 1)
+    assert a["probe"].shape[1] == 33 and a["states"][10][0].shape == (64, 32 * len(a["probe"]))
     assert all(np.array_equal(x, y) for x, y in zip(a["states"][10], b["states"][10]))
     assert not np.array_equal(a["states"][0][0], a["states"][10][0])
 
