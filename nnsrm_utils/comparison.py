@@ -15,9 +15,8 @@ from itertools import combinations
 
 import numpy as np
 
-from ._validate import check_activations
-from .cca import (_check_varies, _keep_variance, _warn_if_biased_cka, _warn_if_degenerate, _whitener, gram_cka,
-                  gram_rbf)
+from ._validate import check_activations, rounding_level
+from .cca import _check_varies, _keep_variance, _warn_if_biased_cka, _warn_if_degenerate, _whitener, gram_rbf
 
 MEASURES = ("mean CCA", "SVCCA", "PWCCA", "linear CKA", "RBF CKA")
 
@@ -27,7 +26,7 @@ class _Layer:
 
     def __init__(self, x, name, keep=0.99, tol=1e-10):
         x = check_activations(x, name, min_examples=4)
-        self.n, self.units = x.shape[1], x.shape[0]
+        self.name, self.n, self.units = name, x.shape[1], x.shape[0]
         self.data = np.asarray(x, dtype=np.float64) - x.mean(axis=1, keepdims=True, dtype=np.float64)
         self.cov = self.data @ self.data.T / (self.n - 1)
         _check_varies(self.cov, x, name)
@@ -40,8 +39,18 @@ class _Layer:
 
     @property
     def rbf(self):
+        """The layer's RBF kernel, centred (``H K H``) and scaled to unit Frobenius norm, once:
+        biased CKA is then one inner product, ``<H K H, H L H> / (||H K H|| ||H L H||)``, for
+        every layer it is compared with (:func:`~nnsrm_utils.cca.gram_cka` recentres both
+        kernels for every pair)."""
         if self._rbf is None:
-            self._rbf = gram_rbf(self.data)
+            K = gram_rbf(self.data)
+            K = K - K.mean(axis=0) - K.mean(axis=1)[:, None] + K.mean()
+            norm = np.linalg.norm(K)
+            if not norm > len(K) * rounding_level(1.0):
+                raise ValueError(f"{self.name}: the RBF kernel is constant after centring (the layer does not vary); "
+                                 "CKA is undefined")
+            self._rbf = K / norm
         return self._rbf
 
 
@@ -74,7 +83,7 @@ def _similarities(a, b, names):
         cxy = a.data @ b.data.T
         out["linear CKA"] = float(np.sum(cxy**2) / (a.n - 1) ** 2 / np.sqrt(np.sum(a.cov**2) * np.sum(b.cov**2)))
     if "RBF CKA" in names:
-        out["RBF CKA"] = gram_cka(a.rbf, b.rbf)
+        out["RBF CKA"] = float(np.sum(a.rbf * b.rbf))
     return out
 
 

@@ -28,8 +28,8 @@ from ._validate import LAYOUT_HINT, check_activations
 KINDS = ("angular", "euclidean")
 
 
-def _check_options(alpha, kind):
-    if not (isinstance(alpha, (int, float, np.floating)) and 0 <= alpha <= 1):
+def _check_options(alpha=1.0, kind="angular"):
+    if isinstance(alpha, bool) or not (isinstance(alpha, (int, float, np.floating)) and 0 <= alpha <= 1):
         raise ValueError(f"alpha must be a number in [0, 1]; got {alpha!r}")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
@@ -45,7 +45,7 @@ def _unit(X, name):
 
 def prepare(X, alpha=1.0, tol=1e-10, name="X"):
     """``phi_alpha(X)``: centred, partially whitened and of unit norm (see the module)."""
-    _check_options(alpha, "angular")
+    _check_options(alpha)
     X = _unit(check_activations(X, name, min_examples=2).astype(np.float64), name)
     if alpha == 1:
         return X
@@ -80,7 +80,7 @@ def permutation_distance(X, Y, kind="angular"):
     """The distance between ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)`` over permutations of units:
     each unit of the narrower layer paired with one of the other, the pairing that best aligns
     them (``scipy.optimize.linear_sum_assignment``)."""
-    _check_options(1.0, kind)
+    _check_options(kind=kind)
     M = _pair(X, Y, 1.0, 0.0)
     rows, cols = linear_sum_assignment(M, maximize=True)
     return float(_from_cosine(M[rows, cols].sum(), kind))

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None and not IN_CI,
 
 @functools.lru_cache
 def _built():
-    """Build the book and the student edition (the Makefile's targets; notebook execution is cached)."""
+    """Build the book and the student edition (the Makefile's targets, from the committed outputs)."""
     subprocess.run(["make", "-C", str(ROOT), "book", "student-book"], check=True)
     return {"book": ROOT / "_build" / "html", "student": ROOT / "_build" / "student" / "_build" / "html"}
 
