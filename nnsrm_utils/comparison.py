@@ -11,6 +11,7 @@ against the functions of :mod:`nnsrm_utils.cca`.
 PWCCA is asymmetric: here it weights by the first layer of each pair (network ``i`` of
 ``i < j``; the row layer in layer identification).
 """
+import copy
 from itertools import combinations
 
 import numpy as np
@@ -36,6 +37,14 @@ class _Layer:
         v, lam = _keep_variance(self.cov, keep, name, tol)
         self.svd_white = (v / np.sqrt(lam)).T @ self.data
         self._rbf = None
+
+    def permuted(self, order):
+        """The same layer with its examples in ``order``: covariances, whitening and weights do not
+        change, only the columns of the prepared data."""
+        other = copy.copy(self)
+        other.data, other.white, other.svd_white = self.data[:, order], self.white[:, order], self.svd_white[:, order]
+        other._rbf = None if self._rbf is None else self._rbf[np.ix_(order, order)]
+        return other
 
     @property
     def rbf(self):
@@ -114,6 +123,14 @@ def shuffled(xs, random_state=0):
     gives when the layers share nothing but their sizes and marginal statistics."""
     rng = np.random.default_rng(random_state)
     return [x[:, rng.permutation(x.shape[1])] for x in xs]
+
+
+def shuffled_similarities(x, y, name, orders):
+    """``name`` between ``x`` and ``y`` ``(n_units, n_examples)``, followed by its value with the
+    examples of ``y`` in each of ``orders`` (a permutation null): each layer is prepared once."""
+    names = _check_names([name])
+    a, b = _Layer(x, "X"), _Layer(y, "Y")
+    return np.array([_similarities(a, layer, names)[name] for layer in (b, *(b.permuted(o) for o in orders))])
 
 
 def layer_similarities(net_a, net_b, names=("linear CKA",)):

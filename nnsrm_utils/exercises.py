@@ -21,6 +21,7 @@ a notebook helper), with a message naming the call.
 | 6 | the inter-network RSM (iRSM) | :func:`check_inter_rsm` |
 | 7 | linear CKA | :func:`check_linear_cka` |
 | 8 | the maximum-match loop | :func:`check_max_match` |
+| 9 | the Procrustes distance | :func:`check_procrustes_distance` |
 """
 import inspect
 import os
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cca, matching, rsm, srm
+from . import cca, matching, rsm, shape, srm
 from .transforms import random_orthogonal
 
 
@@ -313,4 +314,28 @@ def check_max_match(fn):
             _fail(name, case, "a pair (ix, iy) of index lists", repr(got))
         if len(got) != 2 or got != expected:
             _fail(name, case, f"X neurons {expected[0]} and Y neurons {expected[1]}", f"{got}")
+    _passed(name, len(cases))
+
+
+def check_procrustes_distance(fn):
+    """Chapter 9: ``fn(X, Y)`` returns the angular Procrustes distance (radians) between ``X``
+    ``(p1, n)`` and ``Y`` ``(p2, n)``: both centred over examples and scaled to unit norm, the
+    narrower one padded with zero units, then the angle left after the best orthogonal map."""
+    from scipy.linalg import orthogonal_procrustes
+
+    name = "check_procrustes_distance"
+    forbidden = _forbid(**{"scipy.linalg.orthogonal_procrustes": (orthogonal_procrustes, "SciPy's ready-made solver")})
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((6, 40)) + 2
+    cases = [("X and a rotated, scaled, shifted copy of X", x, 3 * random_orthogonal(6, rng) @ x + 1),
+             ("X (6 x 40) and an unrelated Y (6 x 40)", x, rng.standard_normal((6, 40))),
+             ("X (6 x 40) and a narrower related Y (3 x 40)", x, rng.standard_normal((3, 6)) @ x),
+             ("X and a unit-wise rescaling of X", x, np.geomspace(0.1, 10, 6)[:, None] * x)]
+    for case, X, Y in cases:
+        got = _call(name, fn, case, X.copy(), Y.copy(), forbidden=forbidden)
+        try:
+            got = float(np.asarray(got))
+        except (TypeError, ValueError):
+            _fail(name, case, "one number (an angle in radians)", repr(got))
+        _close(name, case, got, shape.shape_distance(X, Y), "the angle", atol=1e-6)
     _passed(name, len(cases))

@@ -51,6 +51,7 @@ MEASURES = {
     "Procrustes distance": shape.shape_distance,
     "shape distance (alpha 0.5)": lambda X, Y: shape.shape_distance(X, Y, alpha=0.5),
     "linear CKA": cca.cka,
+    "linear CKA (debiased)": lambda X, Y: cca.cka(X, Y, debiased=True),
     "RBF CKA": lambda X, Y: cca.cka(X, Y, kernel="rbf"),
     "SVCCA": cca.svcca,
     "PWCCA": cca.pwcca,
@@ -58,20 +59,24 @@ MEASURES = {
     "CCA distance (alpha 0)": lambda X, Y: shape.shape_distance(X, Y, alpha=0.0),
 }
 
-_SIMILARITY = {"isotropic scaling", "translation"}
+# The score of a layer with itself: the shape metrics are distances, the rest similarities.
+IDENTICAL = {name: 0.0 if "distance" in name else 1.0 for name in MEASURES}
+
+_SCALE_AND_SHIFT = {"isotropic scaling", "translation"}
 INVARIANT_TO = {
     "neuron matches (Wang et al., eps 0.5)": {"permutation", "isotropic scaling"},
     "RSA (Pearson RSMs)": {"permutation", "isotropic scaling"},
     "RSA (cosine RSMs)": {"permutation", "orthogonal", "isotropic scaling"},
-    "permutation distance": {"permutation"} | _SIMILARITY,
-    "Procrustes distance": {"permutation", "orthogonal"} | _SIMILARITY,
-    "shape distance (alpha 0.5)": {"permutation", "orthogonal"} | _SIMILARITY,
-    "linear CKA": {"permutation", "orthogonal"} | _SIMILARITY,
-    "RBF CKA": {"permutation", "orthogonal"} | _SIMILARITY,
-    "SVCCA": {"permutation", "orthogonal"} | _SIMILARITY,
-    "PWCCA": {"permutation"} | _SIMILARITY,
-    "mean CCA": set(LADDER) | _SIMILARITY,
-    "CCA distance (alpha 0)": set(LADDER) | _SIMILARITY,
+    "permutation distance": {"permutation"} | _SCALE_AND_SHIFT,
+    "Procrustes distance": {"permutation", "orthogonal"} | _SCALE_AND_SHIFT,
+    "shape distance (alpha 0.5)": {"permutation", "orthogonal"} | _SCALE_AND_SHIFT,
+    "linear CKA": {"permutation", "orthogonal"} | _SCALE_AND_SHIFT,
+    "linear CKA (debiased)": {"permutation", "orthogonal"} | _SCALE_AND_SHIFT,
+    "RBF CKA": {"permutation", "orthogonal"} | _SCALE_AND_SHIFT,
+    "SVCCA": {"permutation", "orthogonal"} | _SCALE_AND_SHIFT,
+    "PWCCA": {"permutation"} | _SCALE_AND_SHIFT,
+    "mean CCA": set(LADDER) | _SCALE_AND_SHIFT,
+    "CCA distance (alpha 0)": set(LADDER) | _SCALE_AND_SHIFT,
 }
 
 

@@ -48,3 +48,18 @@ def test_a_null_at_identity_is_refused():
     X, Y = _layers(40, p=3)
     with pytest.raises(ValueError, match="nothing to calibrate"):
         stats.calibrated(lambda x, y: 1.0, X, Y, 10)
+
+
+@pytest.mark.parametrize("name, measure", [("PWCCA", cca.pwcca), ("SVCCA", cca.svcca), ("linear CKA", cca.cka),
+                                           ("mean CCA", lambda X, Y: float(np.mean(cca.cca(X, Y))))])
+def test_a_named_measure_gives_what_its_function_gives(name, measure):
+    """The fast path (each layer prepared once) draws the same shuffles as the callable path."""
+    X, Y = _layers(120, p=8, shared=0.5, seed=2)
+    fast, slow = stats.calibrated(name, X, Y, 30), stats.calibrated(measure, X, Y, 30)
+    assert fast == pytest.approx(slow, rel=1e-9, abs=1e-12)
+
+
+def test_an_unknown_named_measure_is_refused():
+    X, Y = _layers(40, p=3)
+    with pytest.raises(ValueError, match="unknown measure"):
+        stats.calibrated("Procrustes", X, Y, 10)

@@ -8,7 +8,7 @@ import pytest
 from scipy.linalg import orthogonal_procrustes
 from scipy.stats import ortho_group
 
-from nnsrm_utils import cca, editions, exercises, matching, rsm, srm, transforms
+from nnsrm_utils import cca, editions, exercises, matching, rsm, shape, srm, transforms
 
 
 def _solutions():
@@ -31,6 +31,7 @@ CHECKS = {  # check -> the name of the function the chapter's solution defines
     "check_inter_rsm": "inter_rsm",
     "check_linear_cka": "linear_cka",
     "check_max_match": "max_match",
+    "check_procrustes_distance": "procrustes_distance",
 }
 
 
@@ -75,6 +76,18 @@ def _columns(x):
     return z / np.linalg.norm(z, axis=0)
 
 
+def _angle(X, Y, centre=True, rotate=True):
+    """Procrustes angle, or its typical mistakes."""
+    if centre:
+        X, Y = X - X.mean(axis=1, keepdims=True), Y - Y.mean(axis=1, keepdims=True)
+    X, Y = X / np.linalg.norm(X), Y / np.linalg.norm(Y)
+    if rotate:
+        cosine = np.linalg.svd(X @ Y.T, compute_uv=False).sum()
+    else:
+        cosine = np.sum(X[:min(len(X), len(Y))] * Y[:min(len(X), len(Y))])
+    return float(np.arccos(np.clip(cosine, -1, 1)))
+
+
 WRONG = [
     ("check_pearson_rsm", lambda X: _cosine_rsm(X.T - X.T.mean(axis=0)), "shape"),  # units, not examples
     ("check_pearson_rsm", _cosine_rsm, "correlations"),                  # cosine: not centred
@@ -107,6 +120,10 @@ WRONG = [
      "CKA"),
     ("check_max_match", _single_pass_match, "X neurons"),
     ("check_max_match", lambda X, Y, eps: (list(range(len(X))), list(range(len(Y)))), "X neurons"),
+    ("check_procrustes_distance", lambda X, Y: _angle(X, Y, centre=False), "angle"),
+    ("check_procrustes_distance", lambda X, Y: _angle(X, Y, rotate=False), "angle"),   # no orthogonal map
+    ("check_procrustes_distance", lambda X, Y: np.cos(_angle(X, Y)), "angle"),         # the cosine, not the angle
+    ("check_procrustes_distance", lambda X, Y: 2 * np.sin(_angle(X, Y) / 2), "angle"),  # the Euclidean form
 ]
 
 
@@ -150,6 +167,15 @@ def _aliased(fn):
     return lambda *args: alias(*args)
 
 
+def _scipy_angle(X, Y):
+    X, Y = X - X.mean(axis=1, keepdims=True), Y - Y.mean(axis=1, keepdims=True)
+    X, Y = X / np.linalg.norm(X), Y / np.linalg.norm(Y)
+    if len(Y) < len(X):
+        Y = np.vstack([Y, np.zeros((len(X) - len(Y), Y.shape[1]))])
+    R, _ = orthogonal_procrustes(Y.T, X.T)
+    return float(np.arccos(np.clip(np.sum(X * (R.T @ Y)), -1, 1)))
+
+
 CHEATS = [  # (check, the student's function, the call the message must name)
     ("check_pearson_rsm", lambda X: np.corrcoef(X.T), "numpy.corrcoef"),
     ("check_pearson_rsm", lambda X: _aliased(rsm.rsm)(X, "pearson"), "nnsrm_utils.rsm.rsm"),
@@ -163,6 +189,8 @@ CHEATS = [  # (check, the student's function, the call the message must name)
     ("check_linear_cka", lambda X, Y: cca.cka(X, Y), "nnsrm_utils.cca.cka"),
     ("check_max_match", lambda X, Y, eps: matching.max_match(X, Y, eps), "nnsrm_utils.matching.max_match"),
     ("check_max_match", _chapter_helper("08_matching.ipynb", "max_match_by_hand"), "numpy.linalg.lstsq"),
+    ("check_procrustes_distance", lambda X, Y: shape.shape_distance(X, Y), "nnsrm_utils.shape.shape_distance"),
+    ("check_procrustes_distance", lambda X, Y: _scipy_angle(X, Y), "scipy.linalg.orthogonal_procrustes"),
 ]
 
 

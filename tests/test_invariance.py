@@ -61,3 +61,11 @@ def test_pwcca_ignores_invertible_maps_of_its_second_layer_only(layers):
 def test_unknown_group_is_refused():
     with pytest.raises(ValueError, match="group must be one of"):
         invariance.transform(np.ones((2, 3)), "affine")
+
+
+@pytest.mark.parametrize("measure", list(invariance.MEASURES))
+def test_identical_is_the_score_of_a_layer_with_itself(layers, measure):
+    X, _ = layers
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert invariance.MEASURES[measure](X, X) == pytest.approx(invariance.IDENTICAL[measure], abs=1e-6)

@@ -1,0 +1,146 @@
+r"""Model stitching (Bansal, Nakkiran & Barak 2021): does network A's layer work in network B?
+
+Network A runs up to a layer, its activity is mapped into network B's units at the same layer,
+and B finishes the computation.  If the stitched network classifies as well as B, the two
+layers carry the same usable information up to the map; the family of maps allowed says how
+alike they must be.  Each map is affine, ``x_B = M (x_A - mu_A) + mu_B``, fitted on activity
+of both networks over the same images, and applied to a conv layer's channels at every
+position (a 1x1 convolution, as Bansal et al. stitch conv layers) or to a dense layer's units:
+
+* ``"srm"``: SRM's maps (:class:`~nnsrm_utils.srm.SRM`, as the book fits it), ``M = W_B W_A^T``;
+  with ``k`` = the number of units an orthogonal map, with fewer a projection through the
+  ``k``-dimensional shared space;
+* ``"procrustes"``: the orthogonal ``M`` closest to mapping A onto B (the Procrustes distance's map);
+* ``"least squares"``: any linear ``M``, by least squares on B's activity.
+
+:func:`train_map` instead trains a linear stitching layer on the task (cross-entropy through
+B's frozen upper layers), as Bansal et al. do.  Activity here is ``(n_units, n_points)``, the
+book's layout: a conv channel is one unit whose points are (image, position) pairs.
+"""
+import numpy as np
+import torch
+from torch import nn
+
+from .models import ConvNet
+from .srm import SRM, procrustes
+
+METHODS = ("srm", "procrustes", "least squares")
+
+
+def split(model, layer):
+    """``(bottom, top)`` of a :class:`~nnsrm_utils.models.ConvNet` at one of its analysed layers:
+    ``top(bottom(x))`` is ``model(x)``.  Both share the model's modules (nothing is copied)."""
+    if not isinstance(model, ConvNet):
+        raise ValueError(f"stitching needs a network that is a chain of its layers (the ConvNet); got {type(model).__name__}")
+    names = [name for name, _ in model.named_children()]
+    if layer not in model.analysed_layers:
+        raise ValueError(f"layer must be one of {list(model.analysed_layers)}; got {layer!r}")
+    cut = names.index(layer) + 1
+    children = list(model.children())
+    return nn.Sequential(*children[:cut]).eval(), nn.Sequential(*children[cut:]).eval()
+
+
+@torch.no_grad()
+def layer_outputs(model, x, batch_size=500):
+    """``{layer: output}`` of every analysed layer of a :class:`~nnsrm_utils.models.ConvNet` on the
+    images ``x`` (float32 ``(n, 3, 32, 32)``), in eval mode, from one pass through the chain."""
+    split(model, next(iter(model.analysed_layers)))  # refuses other networks
+    model.eval()
+    x, parts = torch.as_tensor(x), {name: [] for name in model.analysed_layers}
+    for i in range(0, len(x), batch_size):
+        out = x[i:i + batch_size]
+        for name, child in model.named_children():
+            out = child(out)
+            if name in parts:
+                parts[name].append(out)
+    return {name: torch.cat(p) for name, p in parts.items()}
+
+
+def as_units(a):
+    """A layer's output ``(n, C, H, W)`` or ``(n, D)`` as ``(n_units, n_points)``: a conv channel is
+    one unit over every (image, position) pair."""
+    a = torch.as_tensor(a)
+    return (a.transpose(0, 1).reshape(a.shape[1], -1) if a.ndim == 4 else a.T).double().numpy()
+
+
+def fit_map(a, b, method="procrustes", k=None, max_points=20_000, random_state=0):
+    """The affine map ``(M, mu_a, mu_b)`` from layer outputs ``a`` of network A to ``b`` of
+    network B (same images, same layer shape; ``(n, C, H, W)`` or ``(n, D)``).
+
+    ``method`` is one of :data:`METHODS`; ``k`` the shared dimension of ``"srm"`` (default: all
+    units).  At most ``max_points`` (image, position) points, drawn with ``random_state``, are
+    used for the fit.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(f"the two layers must have the same shape over the same images; got {tuple(a.shape)} "
+                         f"and {tuple(b.shape)}")
+    xa, xb = as_units(a), as_units(b)
+    if not (np.all(np.isfinite(xa)) and np.all(np.isfinite(xb))):
+        raise ValueError("the layers' outputs contain NaN or infinite values")
+    if xa.shape[1] > max_points:
+        keep = np.sort(np.random.default_rng(random_state).choice(xa.shape[1], max_points, replace=False))
+        xa, xb = xa[:, keep], xb[:, keep]
+    mu_a, mu_b = xa.mean(axis=1), xb.mean(axis=1)
+    ca, cb = xa - mu_a[:, None], xb - mu_b[:, None]
+    if method == "procrustes":
+        M = procrustes(cb @ ca.T)  # argmax over orthogonal M of <M ca, cb>
+    elif method == "least squares":
+        M = np.linalg.lstsq(ca.T, cb.T, rcond=None)[0].T
+    else:
+        model = SRM(n_features=k or len(xa), n_iter=10, random_state=random_state).fit([xa, xb])
+        M = model.w_[1] @ model.w_[0].T
+    return M, mu_a, mu_b
+
+
+def apply_map(stitch, a):
+    """Layer outputs ``a`` of network A mapped into network B's units by ``stitch`` = ``(M, mu_a, mu_b)``."""
+    M, mu_a, mu_b = (torch.as_tensor(v, dtype=torch.float32) for v in stitch)
+    a = torch.as_tensor(a)
+    if a.ndim == 4:
+        return torch.einsum("ij,njhw->nihw", M, a - mu_a[:, None, None]) + mu_b[:, None, None]
+    return (a - mu_a) @ M.T + mu_b
+
+
+@torch.no_grad()
+def accuracy(top, a, labels, batch_size=500):
+    """The share of ``labels`` that network B's upper layers ``top`` predict from layer outputs ``a``."""
+    a = torch.as_tensor(a)
+    predicted = torch.cat([top.eval()(a[i:i + batch_size]).argmax(1) for i in range(0, len(a), batch_size)]).numpy()
+    return float(np.mean(predicted == np.asarray(labels)))
+
+
+class _Stitch(nn.Module):
+    """A trainable affine map of a layer's channels (a 1x1 convolution) or units."""
+
+    def __init__(self, M, mu_a, mu_b):
+        super().__init__()
+        self.M = nn.Parameter(torch.as_tensor(M, dtype=torch.float32).clone())
+        self.mu_a = torch.as_tensor(mu_a, dtype=torch.float32)
+        self.mu_b = nn.Parameter(torch.as_tensor(mu_b, dtype=torch.float32).clone())
+
+    def forward(self, a):
+        return apply_map((self.M, self.mu_a, self.mu_b), a)
+
+
+def train_map(top, a, labels, init, epochs=3, lr=1e-3, batch_size=64, seed=0):
+    """Bansal et al.'s stitching layer: the affine map of :func:`apply_map`, started from ``init``
+    = ``(M, mu_a, mu_b)`` and trained by Adam on cross-entropy through ``top`` (network B's upper
+    layers, frozen and in eval mode) on the layer outputs ``a`` with ``labels``.  Returns the
+    trained ``(M, mu_a, mu_b)``."""
+    torch.manual_seed(seed)
+    stitch = _Stitch(*init)
+    top.eval().requires_grad_(False)
+    opt = torch.optim.Adam(stitch.parameters(), lr=lr)
+    a, labels = torch.as_tensor(a), torch.as_tensor(np.asarray(labels))
+    order = torch.Generator().manual_seed(seed)
+    try:
+        for _ in range(epochs):
+            for idx in torch.randperm(len(a), generator=order).split(batch_size):
+                opt.zero_grad()
+                nn.functional.cross_entropy(top(stitch(a[idx])), labels[idx]).backward()
+                opt.step()
+    finally:
+        top.requires_grad_(True)
+    return stitch.M.detach().double().numpy(), stitch.mu_a.double().numpy(), stitch.mu_b.detach().double().numpy()
