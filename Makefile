@@ -39,9 +39,10 @@ student-book: $(STAMP)
 	$(PY) -m nnsrm_utils.editions student _build/student
 	$(VENV)/bin/jupyter-book build _build/student -W -n --keep-going
 
-# Unit, property and conformance tests, then every notebook under strict nbval.
+# The examples in the package's docstrings, unit, property and conformance tests, then every
+# notebook under strict nbval.
 test: data
-	$(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+	$(PY) -m pytest --doctest-modules --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg nnsrm_utils tests notebooks
 
 # Speed and memory against baselines run in the same process (minutes; not part of the tests).
 benchmark: $(STAMP)

@@ -261,6 +261,16 @@ def cka(X, Y, kernel="linear", debiased=False, sigma=1.0):
     ``sigma`` times the median distance, as :func:`gram_rbf` (needs ``n x n`` memory).
     ``debiased`` uses the unbiased HSIC estimator (Song et al. 2012), better with few examples.  Invariant to
     orthogonal maps, isotropic scaling and translation; not to general invertible maps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> X = np.random.default_rng(0).standard_normal((10, 200))
+    >>> round(cka(X, 3 * random_orthogonal(10, 1) @ X + 1), 6)   # rotated, scaled, shifted
+    1.0
+    >>> round(cka(X, np.random.default_rng(2).standard_normal((10, 200))), 2)   # unrelated
+    0.05
     """
     X, Y = _check_pair(X, Y)
     n = X.shape[1]

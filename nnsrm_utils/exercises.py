@@ -11,17 +11,19 @@ for the Pearson RSM, a least-squares solve per neuron for the maximum match, Sci
 versions) fails the check, however the function was reached (imported, aliased or wrapped in
 a notebook helper), with a message naming the call.
 
-| chapter | exercise | check |
-|---|---|---|
-| 1 | the Pearson RSM of a layer | :func:`check_pearson_rsm` |
-| 2 | a Haar-distributed random orthogonal matrix | :func:`check_random_orthogonal` |
-| 3 | the Procrustes step of SRM | :func:`check_procrustes` |
-| 4 | second-order comparison of two RSMs | :func:`check_compare_rsms` |
-| 5 | leave-one-network-out variance explained | :func:`check_loo_variance_explained` |
-| 6 | the inter-network RSM (iRSM) | :func:`check_inter_rsm` |
-| 7 | linear CKA | :func:`check_linear_cka` |
-| 8 | the maximum-match loop | :func:`check_max_match` |
-| 9 | the Procrustes distance | :func:`check_procrustes_distance` |
+=======  ===========================================  ====================================
+chapter  exercise                                     check
+=======  ===========================================  ====================================
+1        the Pearson RSM of a layer                   :func:`check_pearson_rsm`
+2        a Haar-distributed random orthogonal matrix  :func:`check_random_orthogonal`
+3        the Procrustes step of SRM                   :func:`check_procrustes`
+4        second-order comparison of two RSMs          :func:`check_compare_rsms`
+5        leave-one-network-out variance explained     :func:`check_loo_variance_explained`
+6        the inter-network RSM (iRSM)                 :func:`check_inter_rsm`
+7        linear CKA                                   :func:`check_linear_cka`
+8        the maximum-match loop                       :func:`check_max_match`
+9        the Procrustes distance                      :func:`check_procrustes_distance`
+=======  ===========================================  ====================================
 """
 import inspect
 import os

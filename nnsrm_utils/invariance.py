@@ -21,8 +21,10 @@ import numpy as np
 from . import cca, matching, rsm, shape
 from .transforms import _rng, random_orthogonal
 
+#: The groups of transformations of a layer that a measure may ignore.
 GROUPS = ("permutation", "orthogonal", "invertible linear", "isotropic scaling", "translation")
-LADDER = ("permutation", "orthogonal", "invertible linear")  # each contains the one before
+#: The nested groups, smallest first (each contains the one before).
+LADDER = ("permutation", "orthogonal", "invertible linear")
 
 
 def transform(X, group, random_state=None):
@@ -43,6 +45,7 @@ def transform(X, group, random_state=None):
     raise ValueError(f"group must be one of {GROUPS}; got {group!r}")
 
 
+#: Every measure of the package as ``measure(X, Y)``, by name.
 MEASURES = {
     "neuron matches (Wang et al., eps 0.5)": lambda X, Y: matching.match_similarity(X, Y, 0.5),
     "RSA (Pearson RSMs)": lambda X, Y: rsm.compare_rsms(rsm.rsm(X), rsm.rsm(Y)),
@@ -59,10 +62,11 @@ MEASURES = {
     "CCA distance (alpha 0)": lambda X, Y: shape.shape_distance(X, Y, alpha=0.0),
 }
 
-# The score of a layer with itself: the shape metrics are distances, the rest similarities.
+#: The score of a layer with itself (0 for the shape metrics, which are distances; 1 for the similarities).
 IDENTICAL = {name: 0.0 if "distance" in name else 1.0 for name in MEASURES}
 
 _SCALE_AND_SHIFT = {"isotropic scaling", "translation"}
+#: For each measure of :data:`MEASURES`, the groups of :data:`GROUPS` it ignores (tested both ways).
 INVARIANT_TO = {
     "neuron matches (Wang et al., eps 0.5)": {"permutation", "isotropic scaling"},
     "RSA (Pearson RSMs)": {"permutation", "isotropic scaling"},
@@ -81,6 +85,12 @@ INVARIANT_TO = {
 
 
 def rung(measure):
-    """The largest group of :data:`LADDER` that ``measure`` ignores (None: not even permutations)."""
+    """The largest group of :data:`LADDER` that ``measure`` ignores (None: not even permutations).
+
+    Examples
+    --------
+    >>> rung("linear CKA"), rung("mean CCA"), rung("PWCCA")
+    ('orthogonal', 'invertible linear', 'permutation')
+    """
     groups = [g for g in LADDER if g in INVARIANT_TO[measure]]
     return groups[-1] if groups else None

@@ -48,7 +48,8 @@ def _verb_phrase(rng, plural, depth):
     return [rng.choice(WORDS["transitive"][plural])] + _noun_phrase(rng, rng.random() < 0.5, depth + 1)
 
 
-PROBE_SEED = 2**31 - 1  # the held-out sentences, the same for every model
+#: Seed of the held-out probe sentences, the same for every model.
+PROBE_SEED = 2**31 - 1
 
 
 def corpus(n_sentences, seed, leave_out=()):

@@ -106,7 +106,21 @@ def _check_eps(eps):
 
 
 def max_match(X, Y, eps, tol=1e-10):
-    """The maximum ``eps``-approximate match: ``(ix, iy)``, indices of X's and Y's matched neurons."""
+    """The maximum ``eps``-approximate match: ``(ix, iy)``, indices of X's and Y's matched neurons.
+
+    Examples
+    --------
+    Two neurons of each layer are mixtures of one shared 2-dimensional signal; the rest are private:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> latent = rng.standard_normal((2, 100))
+    >>> X = np.vstack([rng.standard_normal((2, 2)) @ latent, rng.standard_normal((3, 100))])
+    >>> Y = np.vstack([rng.standard_normal((4, 100)), rng.standard_normal((2, 2)) @ latent])
+    >>> ix, iy = max_match(X, Y, eps=0.01)
+    >>> ix.tolist(), iy.tolist()
+    ([0, 1], [4, 5])
+    """
     _check_eps(eps)
     neurons = _Neurons(X, Y, tol)
     return neurons.split(*neurons.max_match(neurons.x, neurons.y, eps))

@@ -15,7 +15,7 @@ invariant to (chapter 2, Proposition 1):
     Plain inner products ``X.T @ X``.  Invariant to orthogonal maps; Proposition
     1 is an exact statement about these.
 
-All inputs are ``(n_units, n_examples)``; see :mod:`nnsrm_utils._validate`.
+All inputs are ``(n_units, n_examples)``; ``nnsrm_utils._validate`` checks them.
 """
 import numpy as np
 from scipy import stats
@@ -51,7 +51,16 @@ def _columns(X, similarity):
 
 
 def rsm(X, similarity="pearson"):
-    """RSM of one representation: ``(n_examples, n_examples)``."""
+    """RSM of one representation: ``(n_examples, n_examples)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).standard_normal((50, 4))   # 50 units, 4 examples
+    >>> R = rsm(X)
+    >>> R.shape, bool(np.allclose(np.diag(R), 1))
+    ((4, 4), True)
+    """
     _check_similarity(similarity)
     X = check_activations(X)
     Z = _columns(X, similarity)
@@ -129,6 +138,16 @@ def compare_rsms(A, B, method="pearson", part="lower"):
     diagonal and the mirrored half add nothing).  ``part="full"`` correlates all
     entries, diagonal included, which is what the authors' simulation did.
     ``method`` is ``"pearson"``, ``"spearman"`` or ``"kendall"`` (tau-b).
+
+    Examples
+    --------
+    A rotation of the units leaves a cosine RSM unchanged (Proposition 1):
+
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> X = np.random.default_rng(0).standard_normal((20, 30))
+    >>> round(compare_rsms(rsm(X, "cosine"), rsm(random_orthogonal(20, 1) @ X, "cosine")), 6)
+    1.0
     """
     if method not in CORRELATIONS:
         raise ValueError(f"method must be one of {CORRELATIONS}; got {method!r}")

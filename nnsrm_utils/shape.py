@@ -25,6 +25,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ._validate import LAYOUT_HINT, check_activations
 
+#: The two forms of each distance, the angle or the Euclidean distance between the normalised layers.
 KINDS = ("angular", "euclidean")
 
 
@@ -70,7 +71,18 @@ def _pair(X, Y, alpha, tol):
 
 def shape_distance(X, Y, alpha=1.0, kind="angular", tol=1e-10):
     """Williams et al.'s distance between ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)`` over orthogonal
-    maps: ``alpha=1`` Procrustes, ``alpha=0`` invariant to every invertible linear map."""
+    maps: ``alpha=1`` Procrustes, ``alpha=0`` invariant to every invertible linear map.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> X = np.random.default_rng(0).standard_normal((10, 200))
+    >>> round(shape_distance(X, 3 * random_orthogonal(10, 1) @ X + 1), 6)   # the same shape
+    0.0
+    >>> round(shape_distance(X, np.random.default_rng(2).standard_normal((10, 200))), 2)   # radians
+    1.37
+    """
     _check_options(alpha, kind)
     cosine = np.linalg.svd(_pair(X, Y, alpha, tol), compute_uv=False).sum()  # max over Q of <X, Q Y>
     return float(_from_cosine(cosine, kind))

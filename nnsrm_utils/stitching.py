@@ -24,6 +24,7 @@ from torch import nn
 from .models import ConvNet
 from .srm import SRM, procrustes
 
+#: The maps :func:`fit_map` fits.
 METHODS = ("srm", "procrustes", "least squares")
 
 

@@ -22,6 +22,13 @@ def random_orthogonal(n, random_state=None):
     QR of a Gaussian matrix, with the signs of R's diagonal moved into Q
     (Mezzadri 2007): without that correction, or with uniform instead of
     Gaussian entries, the result is not uniformly distributed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Q = random_orthogonal(5, random_state=0)
+    >>> bool(np.allclose(Q.T @ Q, np.eye(5)))
+    True
     """
     _check_n(n)
     q, r = np.linalg.qr(_rng(random_state).standard_normal((n, n)))
