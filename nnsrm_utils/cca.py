@@ -23,7 +23,12 @@ Choices made on purpose, differing from google/svcca's ``compute_pwcca``:
   ``IndexError`` when the first layer has more neurons.
 * PWCCA is asymmetric: ``pwcca(X, Y) != pwcca(Y, X)`` in general.
 """
+from __future__ import annotations
+
+from typing import Literal
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import lapack
 
 from ._validate import LAYOUT_HINT, check_activations, rounding_level, warn_few_examples
@@ -49,7 +54,7 @@ def _finite_mean(X, name):
     return mean
 
 
-def covariances(X, Y):
+def covariances(X: ArrayLike, Y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Centred ``(C_xx, C_yy, C_xy)`` in float64, accumulated over blocks of examples."""
     n, p = X.shape[1], len(X)
     mx, my = _finite_mean(X, "X"), _finite_mean(Y, "Y")
@@ -120,7 +125,7 @@ def _warn_if_biased_cka(cxx, cyy, n):
                           "(debiased=True corrects that)")
 
 
-def cca(X, Y, tol=1e-10):
+def cca(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10) -> NDArray[np.float64]:
     """Canonical correlations of ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)``, descending, in [0, 1].
 
     Returns ``min(p1, p2)`` values: one per pair of canonical variates, zeros beyond the
@@ -159,7 +164,7 @@ def _keep_variance(c, keep, name, tol=1e-10):
     return v[:, :d], lam[:d]
 
 
-def svcca(X, Y, keep=0.99, tol=1e-10):
+def svcca(X: ArrayLike, Y: ArrayLike, keep: float = 0.99, tol: float = 1e-10) -> float:
     """SVCCA (Raghu et al. 2017): the mean canonical correlation after an SVD step.
 
     The SVD step keeps the top singular directions of each centred layer: by default as
@@ -178,7 +183,8 @@ def svcca(X, Y, keep=0.99, tol=1e-10):
     return float(rho.sum() / min(len(lx), len(ly)))
 
 
-def pwcca(X, Y, tol=1e-10, return_weights=False):
+def pwcca(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10,
+          return_weights: bool = False) -> float | tuple[float, NDArray[np.float64], NDArray[np.float64]]:
     """Projection-weighted CCA similarity of ``Y`` to ``X`` (Morcos et al. 2018); asymmetric.
 
     ``sum_i alpha_i rho_i`` with ``alpha_i`` proportional to ``sum_j |<h_i, z_j>|``: how much
@@ -196,12 +202,12 @@ def pwcca(X, Y, tol=1e-10, return_weights=False):
     return (similarity, alpha, rho) if return_weights else similarity
 
 
-def gram_linear(X):
+def gram_linear(X: NDArray) -> NDArray[np.float64]:
     """Linear kernel between examples, ``X^T X`` (``n x n``)."""
     return X.T @ X
 
 
-def gram_rbf(X, sigma=1.0):
+def gram_rbf(X: NDArray, sigma: float = 1.0) -> NDArray[np.float64]:
     """RBF kernel between examples, ``exp(-d^2 / (2 sigma^2 m))``, Kornblith et al.'s (2019).
 
     ``d`` is the distance between two examples and ``m`` the median of the squared distances
@@ -227,7 +233,7 @@ def _hsic(K, L, debiased):
     return np.sum(K * L) + k1.sum() * l1.sum() / ((n - 1) * (n - 2)) - 2 * (k1 @ l1) / (n - 2)
 
 
-def gram_cka(K, L, debiased=False):
+def gram_cka(K: ArrayLike, L: ArrayLike, debiased: bool = False) -> float:
     """CKA from two ``n x n`` kernel matrices (biased HSIC, or Song et al.'s unbiased HSIC)."""
     K, L = np.asarray(K, dtype=np.float64), np.asarray(L, dtype=np.float64)
     if K.shape != L.shape or K.ndim != 2 or K.shape[0] != K.shape[1]:
@@ -253,7 +259,8 @@ def _linear_hsic(cxy_sq, dx, dy, n, debiased):
     return cxy_sq - diag + dx.sum() * dy.sum() / ((n - 1) * (n - 2)) - 2 * diag / (n - 2)
 
 
-def cka(X, Y, kernel="linear", debiased=False, sigma=1.0):
+def cka(X: ArrayLike, Y: ArrayLike, kernel: Literal["linear", "rbf"] = "linear", debiased: bool = False,
+        sigma: float = 1.0) -> float:
     """Centred kernel alignment (Kornblith et al. 2019) of ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)``.
 
     ``kernel="linear"``: ``||Y_c X_c^T||_F^2 / (||X_c X_c^T||_F ||Y_c Y_c^T||_F)``, computed in

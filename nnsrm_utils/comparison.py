@@ -11,10 +11,14 @@ against the functions of :mod:`nnsrm_utils.cca`.
 PWCCA is asymmetric: here it weights by the first layer of each pair (network ``i`` of
 ``i < j``; the row layer in layer identification).
 """
+from __future__ import annotations
+
 import copy
+from collections.abc import Sequence
 from itertools import combinations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._validate import check_activations, rounding_level
 from .cca import _check_varies, _keep_variance, _warn_if_biased_cka, _warn_if_degenerate, _whitener, gram_rbf
@@ -104,7 +108,7 @@ def _check_names(names):
     return list(names)
 
 
-def pairwise(xs, names=MEASURES):
+def pairwise(xs: Sequence[ArrayLike], names: Sequence[str] = MEASURES) -> dict[str, NDArray[np.float64]]:
     """Each measure between every pair of networks ``i < j``: ``{name: array over pairs}``."""
     names = _check_names(names)
     layers = _prepared(xs, "xs")
@@ -112,21 +116,21 @@ def pairwise(xs, names=MEASURES):
     return {name: np.array([p[name] for p in pairs]) for name in names}
 
 
-def between(xs, ys, names=MEASURES):
+def between(xs: Sequence[ArrayLike], ys: Sequence[ArrayLike], names: Sequence[str] = MEASURES) -> dict[str, NDArray[np.float64]]:
     """Each measure between every network of one group and every network of another (Morcos et
     al.'s "inter" comparison): ``{name: array over the pairs (i, j)}``, PWCCA weighted by ``xs[i]``."""
     names = _check_names(names)
     return {name: m.ravel() for name, m in _matrices(_prepared(xs, "xs"), _prepared(ys, "ys"), names).items()}
 
 
-def shuffled(xs, random_state=0):
+def shuffled(xs: Sequence[NDArray], random_state: int = 0) -> list[NDArray]:
     """The same networks with the examples of each permuted independently: what each measure
     gives when the layers share nothing but their sizes and marginal statistics."""
     rng = np.random.default_rng(random_state)
     return [x[:, rng.permutation(x.shape[1])] for x in xs]
 
 
-def shuffled_similarities(x, y, name, orders):
+def shuffled_similarities(x: ArrayLike, y: ArrayLike, name: str, orders: Sequence[ArrayLike]) -> NDArray[np.float64]:
     """``name`` between ``x`` and ``y`` ``(n_units, n_examples)``, followed by its value with the
     examples of ``y`` in each of ``orders`` (a permutation null): each layer is prepared once."""
     names = _check_names([name])
@@ -134,7 +138,8 @@ def shuffled_similarities(x, y, name, orders):
     return np.array([_similarities(a, layer, names)[name] for layer in (b, *(b.permuted(o) for o in orders))])
 
 
-def layer_similarities(net_a, net_b, names=("linear CKA",)):
+def layer_similarities(net_a: Sequence[ArrayLike], net_b: Sequence[ArrayLike],
+                       names: Sequence[str] = ("linear CKA",)) -> dict[str, NDArray[np.float64]]:
     """Every layer of one network against every layer of another: ``{name: (layers of a, layers
     of b) array}`` (Kornblith et al.'s layer-by-layer heatmaps); each network is a list of
     ``(n_units, n_examples)`` arrays over the same examples."""
@@ -148,7 +153,8 @@ def _matrices(a, b, names):
     return {name: np.array([[cell[name] for cell in row] for row in s]) for name in names}
 
 
-def layer_identification(nets, names=("mean CCA", "SVCCA", "PWCCA", "linear CKA")):
+def layer_identification(nets: Sequence[Sequence[ArrayLike]],
+                         names: Sequence[str] = ("mean CCA", "SVCCA", "PWCCA", "linear CKA")) -> dict[str, float]:
     """Kornblith et al.'s sanity check: is a layer of one network most similar to the same
     layer of another, independently trained one?
 

@@ -9,10 +9,16 @@ The literature treats them in three ways:
   (Raghu et al. 2017 for CCA; Wang et al. 2018's neuron = channel);
 * ``"mean"``: a channel is a unit, averaged over positions (one column per example).
 """
+from __future__ import annotations
+
+from typing import Literal
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 
-def conv_units(acts, how, max_positions=None, random_state=0):
+def conv_units(acts: ArrayLike, how: Literal["flatten", "mean", "positions"], max_positions: int | None = None,
+               random_state: int = 0) -> NDArray[np.float64]:
     """``(n_units, n_data_points)`` from ``acts`` ``(n_examples, channels, height, width)``.
 
     With ``how="positions"``, ``max_positions`` keeps that many (example, position) data

@@ -51,6 +51,7 @@ def chapters(root=ROOT):
 
 
 def colab_url(notebook, root=ROOT, branch=None):
+    """The address that opens ``notebook`` on Google Colab from the repository of ``_config.yml`` (``branch``: its main branch by default)."""
     url, main = repository(root)
     branch = branch or main
     path = Path(notebook).resolve().relative_to(Path(root).resolve()).as_posix()
@@ -58,10 +59,12 @@ def colab_url(notebook, root=ROOT, branch=None):
 
 
 def badge(notebook, root=ROOT, branch=None):
+    """The Markdown "Open in Colab" badge of ``notebook``, linking to :func:`colab_url`."""
     return f"{BADGE}({colab_url(notebook, root, branch)})"
 
 
 def install_source(root=ROOT):
+    """The source of every chapter's first code cell: on Colab it installs this package from the repository of ``_config.yml``."""
     url, branch = repository(root)
     return (f'SOURCE = "git+{url}@{branch}"  # stamped from _config.yml\n'
             "# On Google Colab: install this book's package, keeping Colab's own torch, torchvision and\n"
@@ -175,6 +178,7 @@ def student_edition(out, root=ROOT):
 
 
 def main(argv=None):
+    """``python -m nnsrm_utils.editions stamp`` (badges and install cells) or ``student FOLDER`` (the student edition)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["stamp"] and len(argv) == 1:
         stamp()

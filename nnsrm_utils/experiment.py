@@ -24,10 +24,12 @@ RUNS_ENV = "NNSRM_RUNS"
 
 
 def runs_root(root=None):
+    """Where trained runs are kept: ``root``, else ``$NNSRM_RUNS``, else ``~/.cache/nnsrm/runs``."""
     return Path(root or os.environ.get(RUNS_ENV) or data.cache_home() / "runs").expanduser()
 
 
 def run_path(architecture, profile, dataset, root=None, variant=None):
+    """The folder of one run, named after its architecture, dataset, profile and variant."""
     return runs_root(root) / "-".join([architecture, dataset, profile] + ([variant] if variant else []))
 
 

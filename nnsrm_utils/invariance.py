@@ -16,10 +16,13 @@ and that the next larger group of the ladder does not.  The transformation is ap
 first layer: PWCCA, which weights the canonical directions by the first layer's units, ignores
 only permutations of that layer but every invertible map of the second.
 """
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import cca, matching, rsm, shape
-from .transforms import _rng, random_orthogonal
+from .transforms import RandomState, _rng, random_orthogonal
 
 #: The groups of transformations of a layer that a measure may ignore.
 GROUPS = ("permutation", "orthogonal", "invertible linear", "isotropic scaling", "translation")
@@ -27,7 +30,7 @@ GROUPS = ("permutation", "orthogonal", "invertible linear", "isotropic scaling",
 LADDER = ("permutation", "orthogonal", "invertible linear")
 
 
-def transform(X, group, random_state=None):
+def transform(X: ArrayLike, group: str, random_state: RandomState = None) -> NDArray[np.float64]:
     """``X`` ``(n_units, n_examples)`` under a random member of ``group`` (one of :data:`GROUPS`)."""
     rng = _rng(random_state)
     X = np.asarray(X, dtype=np.float64)
@@ -84,7 +87,7 @@ INVARIANT_TO = {
 }
 
 
-def rung(measure):
+def rung(measure: str) -> str | None:
     """The largest group of :data:`LADDER` that ``measure`` ignores (None: not even permutations).
 
     Examples

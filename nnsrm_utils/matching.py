@@ -28,7 +28,13 @@ the span (pivoted QR), so that a neuron in the span has a sine at rounding level
 for float64 activations).  This happens
 only for epsilons below ``_REFINE`` (Wang et al.'s, 0.15 to 0.5, never need it).
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import qr
 
 from ._validate import LAYOUT_HINT, check_activations, warn_few_examples
@@ -105,7 +111,7 @@ def _check_eps(eps):
         raise ValueError(f"eps is the sine of an angle and must be in [0, 1]; got {eps!r}")
 
 
-def max_match(X, Y, eps, tol=1e-10):
+def max_match(X: ArrayLike, Y: ArrayLike, eps: float, tol: float = 1e-10) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """The maximum ``eps``-approximate match: ``(ix, iy)``, indices of X's and Y's matched neurons.
 
     Examples
@@ -140,7 +146,8 @@ def _simple_match(neurons, xs, ys, eps, v):
     return xs, ys
 
 
-def simple_match(X, Y, eps, neuron, side="x", tol=1e-10):
+def simple_match(X: ArrayLike, Y: ArrayLike, eps: float, neuron: int, side: Literal["x", "y"] = "x",
+                 tol: float = 1e-10) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """The simple ``eps``-match containing ``neuron`` (an index into X, or into Y with ``side="y"``).
 
     Raises ``ValueError`` when the neuron is in no match at all (not in the maximum match)."""
@@ -155,7 +162,8 @@ def simple_match(X, Y, eps, neuron, side="x", tol=1e-10):
     return neurons.split(*_simple_match(neurons, xs, ys, eps, v))
 
 
-def simple_matches(X, Y, eps, tol=1e-10):
+def simple_matches(X: ArrayLike, Y: ArrayLike, eps: float,
+                   tol: float = 1e-10) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
     """The maximum match decomposed into simple matches: a list of ``(ix, iy)`` whose union it is."""
     _check_eps(eps)
     neurons = _Neurons(X, Y, tol)
@@ -179,7 +187,7 @@ def _live(neurons, both=False):
     return n
 
 
-def match_similarity(X, Y, eps, tol=1e-10):
+def match_similarity(X: ArrayLike, Y: ArrayLike, eps: float, tol: float = 1e-10) -> float:
     """Matched neurons over all live neurons of both layers, in the maximum ``eps``-match
     (0 when one layer has no live neuron; a ``ValueError`` when neither has)."""
     _check_eps(eps)
@@ -188,7 +196,8 @@ def match_similarity(X, Y, eps, tol=1e-10):
     return (len(xs) + len(ys)) / _live(neurons)
 
 
-def epsilon_sweep(X, Y, eps_values=(0.15, 0.2, 0.25, 0.3, 0.5), tol=1e-10):
+def epsilon_sweep(X: ArrayLike, Y: ArrayLike, eps_values: Sequence[float] = (0.15, 0.2, 0.25, 0.3, 0.5),
+                  tol: float = 1e-10) -> NDArray[np.float64]:
     """:func:`match_similarity` for each epsilon (Wang et al.'s values by default); the Gram
     matrix is computed once."""
     for eps in eps_values:
@@ -208,13 +217,13 @@ def _sines(neurons):
     return sines[:neurons.p1], sines[neurons.p1:]
 
 
-def neuron_sines(X, Y, tol=1e-10):
+def neuron_sines(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``(sx, sy)``: the sine of each live neuron's angle to the span of the whole other layer
     (the first step of the maximum-match loop); dead neurons get ``nan``."""
     return _sines(_Neurons(X, Y, tol))
 
 
-def min_epsilon_all(X, Y, tol=1e-10):
+def min_epsilon_all(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10) -> float:
     """The smallest epsilon at which every live neuron matches: the largest sine of a neuron's
     angle to the whole other layer.  A ``ValueError`` when a layer has no live neuron."""
     neurons = _Neurons(X, Y, tol)
@@ -222,7 +231,7 @@ def min_epsilon_all(X, Y, tol=1e-10):
     return float(max(np.nanmax(s) for s in _sines(neurons)))
 
 
-def min_epsilon_for_size(X, Y, size, tol=1e-10, precision=1e-4):
+def min_epsilon_for_size(X: ArrayLike, Y: ArrayLike, size: int, tol: float = 1e-10, precision: float = 1e-4) -> float:
     """The smallest epsilon (to ``precision``) whose maximum match holds at least ``size`` neurons
     of both layers together (the match only grows with epsilon, so bisection finds it)."""
     neurons = _Neurons(X, Y, tol)

@@ -37,6 +37,7 @@ def versions():
 
 
 def sha256(path, chunk=1 << 22):
+    """The SHA-256 of a file, read in chunks of ``chunk`` bytes."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(chunk), b""):
@@ -157,6 +158,7 @@ def _points(out, start, n_examples, keep, name, max_positions, random_state):
 
 
 def read_manifest(folder):
+    """The manifest of a finished recording; ``FileNotFoundError`` if the recording is not finished."""
     path = Path(folder) / MANIFEST
     if not path.exists():
         raise FileNotFoundError(f"no {MANIFEST} in {folder}: not a finished recording")

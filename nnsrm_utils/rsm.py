@@ -17,12 +17,19 @@ invariant to (chapter 2, Proposition 1):
 
 All inputs are ``(n_units, n_examples)``; ``nnsrm_utils._validate`` checks them.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from ._validate import check_activations, check_layer, rounding_level
 
 SIMILARITIES = ("pearson", "cosine", "gram")
+Similarity = Literal["pearson", "cosine", "gram"]
 CORRELATIONS = ("pearson", "spearman", "kendall")
 
 
@@ -50,7 +57,7 @@ def _columns(X, similarity):
     return X / norms
 
 
-def rsm(X, similarity="pearson"):
+def rsm(X: ArrayLike, similarity: Similarity = "pearson") -> NDArray[np.float64]:
     """RSM of one representation: ``(n_examples, n_examples)``.
 
     Examples
@@ -67,14 +74,14 @@ def rsm(X, similarity="pearson"):
     return Z.T @ Z
 
 
-def cross_rsm(X, Y, similarity="pearson"):
+def cross_rsm(X: ArrayLike, Y: ArrayLike, similarity: Similarity = "pearson") -> NDArray[np.float64]:
     """Similarity of every example in ``X`` with every example in ``Y`` (rows: ``X``)."""
     _check_similarity(similarity)
     X, Y = check_layer([X, Y], name="[X, Y]", same_units=True)
     return _columns(X, similarity).T @ _columns(Y, similarity)
 
 
-def within_rsm(Xs, similarity="pearson"):
+def within_rsm(Xs: Sequence[ArrayLike], similarity: Similarity = "pearson") -> NDArray[np.float64]:
     """Within-network RSM (wRSM): the mean of each network's own RSM.
 
     Networks may have different numbers of units.
@@ -88,7 +95,7 @@ def within_rsm(Xs, similarity="pearson"):
     return total / len(Xs)
 
 
-def inter_rsm(Xs, similarity="pearson"):
+def inter_rsm(Xs: Sequence[ArrayLike], similarity: Similarity = "pearson") -> NDArray[np.float64]:
     """Inter-network RSM (iRSM), leave one network out, as the authors define it.
 
     For each network ``i`` the examples of ``X_i`` are compared with the examples
@@ -106,7 +113,7 @@ def inter_rsm(Xs, similarity="pearson"):
     return out / len(Xs)
 
 
-def class_mean_rsm(A, labels):
+def class_mean_rsm(A: ArrayLike, labels: ArrayLike) -> NDArray[np.float64]:
     """Mean similarity between the examples of every pair of classes, ``(n_classes, n_classes)``
     in the order of ``np.unique(labels)``: an RSM's class blocks, each reduced to one number.
 
@@ -123,7 +130,7 @@ def class_mean_rsm(A, labels):
     return sums / (np.outer(sizes, sizes) - np.diag(sizes))
 
 
-def lower_triangle(A):
+def lower_triangle(A: ArrayLike) -> NDArray[np.float64]:
     """Entries strictly below the diagonal, row by row."""
     A = np.asarray(A)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
@@ -131,7 +138,8 @@ def lower_triangle(A):
     return A[np.tril_indices(A.shape[0], k=-1)]
 
 
-def compare_rsms(A, B, method="pearson", part="lower"):
+def compare_rsms(A: ArrayLike, B: ArrayLike, method: Literal["pearson", "spearman", "kendall"] = "pearson",
+                 part: Literal["lower", "full"] = "lower") -> float:
     """Second-order comparison: correlation between two RSMs.
 
     ``part="lower"`` uses the strict lower triangle (the usual choice: the

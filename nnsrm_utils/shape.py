@@ -20,13 +20,20 @@ ignores translations (centring) and isotropic scaling (unit norm).  ``kind="angu
 the angle in ``[0, pi/2]``; ``kind="euclidean"`` the distance between the two normalised layers
 after the best transformation, ``2 sin(angle / 2)``.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
 from ._validate import LAYOUT_HINT, check_activations
 
 #: The two forms of each distance, the angle or the Euclidean distance between the normalised layers.
 KINDS = ("angular", "euclidean")
+Kind = Literal["angular", "euclidean"]
 
 
 def _check_options(alpha=1.0, kind="angular"):
@@ -44,7 +51,7 @@ def _unit(X, name):
     return X / norm
 
 
-def prepare(X, alpha=1.0, tol=1e-10, name="X"):
+def prepare(X: ArrayLike, alpha: float = 1.0, tol: float = 1e-10, name: str = "X") -> NDArray[np.float64]:
     """``phi_alpha(X)``: centred, partially whitened and of unit norm (see the module)."""
     _check_options(alpha)
     X = _unit(check_activations(X, name, min_examples=2).astype(np.float64), name)
@@ -69,7 +76,7 @@ def _pair(X, Y, alpha, tol):
     return X @ Y.T
 
 
-def shape_distance(X, Y, alpha=1.0, kind="angular", tol=1e-10):
+def shape_distance(X: ArrayLike, Y: ArrayLike, alpha: float = 1.0, kind: Kind = "angular", tol: float = 1e-10) -> float:
     """Williams et al.'s distance between ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)`` over orthogonal
     maps: ``alpha=1`` Procrustes, ``alpha=0`` invariant to every invertible linear map.
 
@@ -88,7 +95,7 @@ def shape_distance(X, Y, alpha=1.0, kind="angular", tol=1e-10):
     return float(_from_cosine(cosine, kind))
 
 
-def permutation_distance(X, Y, kind="angular"):
+def permutation_distance(X: ArrayLike, Y: ArrayLike, kind: Kind = "angular") -> float:
     """The distance between ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)`` over permutations of units:
     each unit of the narrower layer paired with one of the other, the pairing that best aligns
     them (``scipy.optimize.linear_sum_assignment``)."""
@@ -98,7 +105,8 @@ def permutation_distance(X, Y, kind="angular"):
     return float(_from_cosine(M[rows, cols].sum(), kind))
 
 
-def pairwise_distances(Xs, alpha=1.0, kind="angular", tol=1e-10):
+def pairwise_distances(Xs: Sequence[ArrayLike], alpha: float = 1.0, kind: Kind = "angular",
+                       tol: float = 1e-10) -> NDArray[np.float64]:
     """:func:`shape_distance` between every pair of ``Xs`` (a list of ``(p_i, n)`` layers over
     the same examples), as a symmetric ``(N, N)`` matrix with a zero diagonal.  Each layer is
     prepared once, and all the cross-products come from one matrix product."""

@@ -59,6 +59,7 @@ def hidden_activity(net, x):
 
 
 def accuracy(net, x, y):
+    """The XOR network's accuracy on points ``x`` ``(n, 2)`` with labels ``y`` (output above 0.5 is class 1)."""
     import torch
 
     with torch.no_grad():

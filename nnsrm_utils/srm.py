@@ -52,10 +52,14 @@ Precision: large products run in the input's dtype (float32 activations stay
 float32, about twice as fast); small ``k x k`` algebra and all sums of squares
 are accumulated in float64.
 """
+from __future__ import annotations
+
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
@@ -69,7 +73,7 @@ def _sumsq(a, b=None):
     return float(np.einsum("i,i->", a, a if b is None else b.ravel(), dtype=np.float64))
 
 
-def procrustes(A):
+def procrustes(A: ArrayLike) -> NDArray[np.floating]:
     """Orthonormal ``W`` maximising ``trace(W^T A)``: the polar factor ``U V^T`` of ``A = U S V^T``.
 
     Computed as ``A (A^T A)^{-1/2}`` in float64 from an eigendecomposition of the small
@@ -146,7 +150,7 @@ def _row_space(X, mu, k):
     return (evecs * np.sqrt(evals)).T, evecs / np.sqrt(evals)
 
 
-def init_w(n_units, n_features, random_state=0, dtype=np.float64):
+def init_w(n_units: Sequence[int], n_features: int, random_state: int = 0, dtype: type = np.float64) -> list[NDArray]:
     """BrainIAK's initial ``W_i``: Q of a QR of uniform noise, one seeded stream per network."""
     seeder = np.random.RandomState(random_state)
     seeds = [seeder.randint(2**32) for _ in n_units]
@@ -450,7 +454,7 @@ class SRM(_BaseSRM):
         return -0.5 * (n_examples * (units.sum() * np.log(2 * np.pi) + logdet_c) + quad)
 
 
-def variance_explained(model, Xs, leave_one_out=False):
+def variance_explained(model: DetSRM | SRM, Xs: Sequence[ArrayLike], leave_one_out: bool = False) -> NDArray[np.float64]:
     """Fraction of each network's held-out variance that the shared space reconstructs.
 
     ``Xs`` are the fitted networks' responses to new examples.  The shared

@@ -5,9 +5,14 @@ Networks (or runs) are the independent units, so bootstrap and permutation
 resample along the first axis; :func:`calibrated` shuffles examples instead.  Every function
 takes ``random_state``.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
 from math import factorial
+from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._validate import LAYOUT_HINT, check_activations
 from .comparison import shuffled_similarities
@@ -24,7 +29,8 @@ def _check_samples(values, name="values", min_n=2):
     return values
 
 
-def bootstrap_ci(values, ci=0.95, n_boot=10_000, statistic=np.mean, random_state=0):
+def bootstrap_ci(values: ArrayLike, ci: float = 0.95, n_boot: int = 10_000, statistic: Callable = np.mean,
+                 random_state: int = 0) -> tuple[NDArray, NDArray]:
     """Percentile bootstrap confidence interval of ``statistic`` over axis 0.
 
     ``values`` has one entry (or one row, e.g. per layer) per network or run.
@@ -44,7 +50,9 @@ def bootstrap_ci(values, ci=0.95, n_boot=10_000, statistic=np.mean, random_state
     return low, high
 
 
-def permutation_test(a, b=None, n_perm=10_000, alternative="two-sided", random_state=0):
+def permutation_test(a: ArrayLike, b: ArrayLike | None = None, n_perm: int = 10_000,
+                     alternative: Literal["two-sided", "greater", "less"] = "two-sided",
+                     random_state: int = 0) -> tuple[NDArray, NDArray]:
     """Permutation test for a difference in means, with the +1 correction.
 
     With ``b`` the two samples are exchangeable groups.  Without ``b``, ``a``
@@ -80,7 +88,8 @@ def permutation_test(a, b=None, n_perm=10_000, alternative="two-sided", random_s
     return observed, (hits.sum(axis=0) + 1) / (n_perm + 1)
 
 
-def calibrated(measure, X, Y, n_perm=100, identical=1.0, random_state=0):
+def calibrated(measure: Callable[[NDArray, NDArray], float] | str, X: ArrayLike, Y: ArrayLike, n_perm: int = 100,
+               identical: float = 1.0, random_state: int = 0) -> dict[str, float]:
     """A score between two layers read against its permutation null.
 
     ``measure(X, Y)`` for ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)``, or the name of one of

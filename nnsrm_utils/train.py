@@ -155,6 +155,7 @@ def load_weights(config, net_dir, epoch, device="cpu"):
 
 @torch.no_grad()
 def accuracy(model, x, y, batch_size=500, device="cpu"):
+    """The share of the images ``x`` whose labels ``y`` the model predicts, in eval mode."""
     model.eval().to(device)
     x, y = torch.as_tensor(x), torch.as_tensor(y)
     hits = sum((model(x[i:i + batch_size].to(device)).argmax(1).cpu() == y[i:i + batch_size]).sum().item()

@@ -4,7 +4,13 @@ Proposition 1 is about representations that differ by an orthogonal map, and
 the simulation of chapter 4 makes network copies with such maps.  Each function
 returns an ``(n, n)`` matrix ``Q``; a transformed representation is ``Q @ X``.
 """
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import NDArray
+
+#: A seed, a generator, or None for fresh entropy.
+RandomState = int | np.random.Generator | None
 
 
 def _rng(random_state):
@@ -16,7 +22,7 @@ def _check_n(n):
         raise ValueError(f"n must be a positive integer; got {n!r}")
 
 
-def random_orthogonal(n, random_state=None):
+def random_orthogonal(n: int, random_state: RandomState = None) -> NDArray[np.float64]:
     """Orthogonal matrix drawn uniformly (Haar measure) from O(n).
 
     QR of a Gaussian matrix, with the signs of R's diagonal moved into Q
@@ -35,7 +41,7 @@ def random_orthogonal(n, random_state=None):
     return q * np.sign(np.diag(r))
 
 
-def qr_uniform_orthogonal(n, random_state=None):
+def qr_uniform_orthogonal(n: int, random_state: RandomState = None) -> NDArray[np.float64]:
     """The authors' construction: Q from a QR of a matrix of uniform [0, 1) entries.
 
     Orthogonal, but *not* Haar distributed: all entries of the first column
@@ -46,7 +52,7 @@ def qr_uniform_orthogonal(n, random_state=None):
     return np.linalg.qr(_rng(random_state).random((n, n)))[0]
 
 
-def random_permutation(n, random_state=None):
+def random_permutation(n: int, random_state: RandomState = None) -> NDArray[np.float64]:
     """A uniformly drawn ``(n, n)`` permutation matrix (an orthogonal map that keeps units whole)."""
     _check_n(n)
     return np.eye(n)[_rng(random_state).permutation(n)]
