@@ -109,7 +109,19 @@ def _check_names(names):
 
 
 def pairwise(xs: Sequence[ArrayLike], names: Sequence[str] = MEASURES) -> dict[str, NDArray[np.float64]]:
-    """Each measure between every pair of networks ``i < j``: ``{name: array over pairs}``."""
+    """Each measure between every pair of networks ``i < j``: ``{name: array over pairs}``.
+
+    Examples
+    --------
+    Three networks whose layers are rotations of one another:
+
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> X = np.random.default_rng(0).standard_normal((5, 300))
+    >>> scores = pairwise([random_orthogonal(5, i) @ X for i in range(3)], ["linear CKA", "mean CCA"])
+    >>> {name: values.round(2).tolist() for name, values in scores.items()}   # pairs (0, 1), (0, 2), (1, 2)
+    {'linear CKA': [1.0, 1.0, 1.0], 'mean CCA': [1.0, 1.0, 1.0]}
+    """
     names = _check_names(names)
     layers = _prepared(xs, "xs")
     pairs = [_similarities(layers[i], layers[j], names) for i, j in combinations(range(len(xs)), 2)]
@@ -142,7 +154,18 @@ def layer_similarities(net_a: Sequence[ArrayLike], net_b: Sequence[ArrayLike],
                        names: Sequence[str] = ("linear CKA",)) -> dict[str, NDArray[np.float64]]:
     """Every layer of one network against every layer of another: ``{name: (layers of a, layers
     of b) array}`` (Kornblith et al.'s layer-by-layer heatmaps); each network is a list of
-    ``(n_units, n_examples)`` arrays over the same examples."""
+    ``(n_units, n_examples)`` arrays over the same examples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> a = [rng.standard_normal((5, 300)), rng.standard_normal((6, 300))]   # two layers of network a
+    >>> b = [random_orthogonal(5, 1) @ a[0], rng.standard_normal((6, 300))]  # its first layer, rotated
+    >>> layer_similarities(a, b)["linear CKA"].round(1).tolist()
+    [[1.0, 0.0], [0.0, 0.0]]
+    """
     names = _check_names(names)
     return _matrices(_prepared(net_a, "net_a"), _prepared(net_b, "net_b"), names)
 

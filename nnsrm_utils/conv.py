@@ -23,6 +23,13 @@ def conv_units(acts: ArrayLike, how: Literal["flatten", "mean", "positions"], ma
 
     With ``how="positions"``, ``max_positions`` keeps that many (example, position) data
     points, drawn without replacement with ``random_state`` (Wang et al. sample 10,000).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> acts = np.random.default_rng(0).standard_normal((10, 8, 4, 4))   # 10 images, 8 channels, 4 x 4
+    >>> conv_units(acts, "mean").shape, conv_units(acts, "flatten").shape, conv_units(acts, "positions").shape
+    ((8, 10), (128, 10), (8, 160))
     """
     acts = np.asarray(acts)
     if acts.ndim != 4:

@@ -31,7 +31,17 @@ LADDER = ("permutation", "orthogonal", "invertible linear")
 
 
 def transform(X: ArrayLike, group: str, random_state: RandomState = None) -> NDArray[np.float64]:
-    """``X`` ``(n_units, n_examples)`` under a random member of ``group`` (one of :data:`GROUPS`)."""
+    """``X`` ``(n_units, n_examples)`` under a random member of ``group`` (one of :data:`GROUPS`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnsrm_utils import cca
+    >>> X = np.random.default_rng(0).standard_normal((5, 300))
+    >>> Y = np.random.default_rng(1).standard_normal((5, 5)) @ X
+    >>> round(cca.cka(transform(X, "orthogonal", 0), Y) - cca.cka(X, Y), 9)   # CKA ignores rotations
+    0.0
+    """
     rng = _rng(random_state)
     X = np.asarray(X, dtype=np.float64)
     p = len(X)

@@ -164,7 +164,20 @@ def simple_match(X: ArrayLike, Y: ArrayLike, eps: float, neuron: int, side: Lite
 
 def simple_matches(X: ArrayLike, Y: ArrayLike, eps: float,
                    tol: float = 1e-10) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
-    """The maximum match decomposed into simple matches: a list of ``(ix, iy)`` whose union it is."""
+    """The maximum match decomposed into simple matches: a list of ``(ix, iy)`` whose union it is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> latent = rng.standard_normal((2, 100))
+    >>> X = np.vstack([rng.standard_normal((2, 2)) @ latent, rng.standard_normal((3, 100))])
+    >>> Y = np.vstack([rng.standard_normal((4, 100)), rng.standard_normal((2, 2)) @ latent])
+    >>> [(x.tolist(), y.tolist()) for x, y in simple_matches(X, Y, eps=0.01)]   # one group of two on each side
+    [([0, 1], [4, 5])]
+    >>> round(match_similarity(X, Y, eps=0.01), 2)   # 4 of the 11 neurons are matched
+    0.36
+    """
     _check_eps(eps)
     neurons = _Neurons(X, Y, tol)
     xs, ys = neurons.max_match(neurons.x, neurons.y, eps)

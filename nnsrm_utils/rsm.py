@@ -102,6 +102,13 @@ def inter_rsm(Xs: Sequence[ArrayLike], similarity: Similarity = "pearson") -> ND
     of the mean of the other networks; the ``N`` cross-RSMs are averaged.  The
     result is not symmetric.  Averaging networks unit by unit only makes sense in
     a common space, so all networks must have the same units (e.g. after SRM).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> inter_rsm([rng.standard_normal((20, 6)), rng.standard_normal((20, 6))]).shape   # 2 networks, 6 examples
+    (6, 6)
     """
     _check_similarity(similarity)
     Xs = check_layer(Xs, min_networks=2, same_units=True)
@@ -118,7 +125,16 @@ def class_mean_rsm(A: ArrayLike, labels: ArrayLike) -> NDArray[np.float64]:
     in the order of ``np.unique(labels)``: an RSM's class blocks, each reduced to one number.
 
     Diagonal blocks leave out each example's similarity with itself (1 for a Pearson RSM),
-    which says nothing about the class."""
+    which says nothing about the class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> R = rsm(np.random.default_rng(0).standard_normal((30, 6)))
+    >>> class_mean_rsm(R, [0, 0, 0, 1, 1, 1]).round(2)
+    array([[0.06, 0.08],
+           [0.08, 0.09]])
+    """
     A, labels = np.asarray(A, dtype=float), np.asarray(labels)
     if A.ndim != 2 or A.shape[0] != A.shape[1] or labels.shape != (A.shape[0],):
         raise ValueError(f"need a square RSM and one label per example; got shapes {A.shape} and {labels.shape}")
@@ -131,7 +147,14 @@ def class_mean_rsm(A: ArrayLike, labels: ArrayLike) -> NDArray[np.float64]:
 
 
 def lower_triangle(A: ArrayLike) -> NDArray[np.float64]:
-    """Entries strictly below the diagonal, row by row."""
+    """Entries strictly below the diagonal, row by row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lower_triangle(np.arange(9.0).reshape(3, 3))
+    array([3., 6., 7.])
+    """
     A = np.asarray(A)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"an RSM must be a square 2-D array; got shape {A.shape}")

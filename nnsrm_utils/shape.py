@@ -52,7 +52,15 @@ def _unit(X, name):
 
 
 def prepare(X: ArrayLike, alpha: float = 1.0, tol: float = 1e-10, name: str = "X") -> NDArray[np.float64]:
-    """``phi_alpha(X)``: centred, partially whitened and of unit norm (see the module)."""
+    """``phi_alpha(X)``: centred, partially whitened and of unit norm (see the module).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = prepare(np.random.default_rng(0).standard_normal((5, 300)))
+    >>> P.shape, round(float(np.linalg.norm(P)), 6), bool(np.allclose(P.mean(axis=1), 0))
+    ((5, 300), 1.0, True)
+    """
     _check_options(alpha)
     X = _unit(check_activations(X, name, min_examples=2).astype(np.float64), name)
     if alpha == 1:
@@ -98,7 +106,18 @@ def shape_distance(X: ArrayLike, Y: ArrayLike, alpha: float = 1.0, kind: Kind = 
 def permutation_distance(X: ArrayLike, Y: ArrayLike, kind: Kind = "angular") -> float:
     """The distance between ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)`` over permutations of units:
     each unit of the narrower layer paired with one of the other, the pairing that best aligns
-    them (``scipy.optimize.linear_sum_assignment``)."""
+    them (``scipy.optimize.linear_sum_assignment``).
+
+    Examples
+    --------
+    Reordered units cost nothing; a rotation is not a reordering:
+
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> X = np.random.default_rng(0).standard_normal((5, 300))
+    >>> round(permutation_distance(X, X[::-1]), 6), round(permutation_distance(X, random_orthogonal(5, 1) @ X), 2)
+    (0.0, 0.75)
+    """
     _check_options(kind=kind)
     M = _pair(X, Y, 1.0, 0.0)
     rows, cols = linear_sum_assignment(M, maximize=True)
@@ -109,7 +128,19 @@ def pairwise_distances(Xs: Sequence[ArrayLike], alpha: float = 1.0, kind: Kind =
                        tol: float = 1e-10) -> NDArray[np.float64]:
     """:func:`shape_distance` between every pair of ``Xs`` (a list of ``(p_i, n)`` layers over
     the same examples), as a symmetric ``(N, N)`` matrix with a zero diagonal.  Each layer is
-    prepared once, and all the cross-products come from one matrix product."""
+    prepared once, and all the cross-products come from one matrix product.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((5, 300))
+    >>> pairwise_distances([X, random_orthogonal(5, 1) @ X, rng.standard_normal((4, 300))]).round(2)
+    array([[0.  , 0.  , 1.46],
+           [0.  , 0.  , 1.46],
+           [1.46, 1.46, 0.  ]])
+    """
     _check_options(alpha, kind)
     if isinstance(Xs, np.ndarray) and Xs.ndim == 2:
         raise ValueError("Xs must be a list of (n_units, n_examples) arrays, one per network; got one array")

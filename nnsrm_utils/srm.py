@@ -82,6 +82,13 @@ def procrustes(A: ArrayLike) -> NDArray[np.floating]:
     is off ``I`` by about ``eps * cond(A)^2``, and where that exceeds the output's rounding
     one Newton-Schulz step restores it.  A (nearly) singular ``A``, whose polar factor is
     not unique, goes to the SVD.  Integer input gives float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = procrustes(np.random.default_rng(0).standard_normal((5, 2)))
+    >>> W.shape, bool(np.allclose(W.T @ W, np.eye(2)))
+    ((5, 2), True)
     """
     A = np.asarray(A)
     if A.dtype not in (np.float32, np.float64):

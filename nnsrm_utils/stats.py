@@ -36,6 +36,15 @@ def bootstrap_ci(values: ArrayLike, ci: float = 0.95, n_boot: int = 10_000, stat
     ``values`` has one entry (or one row, e.g. per layer) per network or run.
     ``statistic(samples, axis=1)`` must reduce the given axis (all resamples at once).  Returns ``(low, high)``,
     each of shape ``values.shape[1:]``.
+
+    Examples
+    --------
+    Variance explained by SRM in five networks, and a 95% interval for its mean:
+
+    >>> import numpy as np
+    >>> low, high = bootstrap_ci(np.array([0.61, 0.64, 0.58, 0.66, 0.63]))
+    >>> round(float(low), 2), round(float(high), 2)
+    (0.6, 0.65)
     """
     values = _check_samples(values)
     if isinstance(n_boot, bool) or not (isinstance(n_boot, (int, np.integer)) and n_boot >= 1):
@@ -58,6 +67,15 @@ def permutation_test(a: ArrayLike, b: ArrayLike | None = None, n_perm: int = 10_
     With ``b`` the two samples are exchangeable groups.  Without ``b``, ``a``
     holds paired differences (e.g. shared minus native, per run) and the test
     flips their signs.  Returns ``(observed_difference, p_value)``.
+
+    Examples
+    --------
+    Paired differences (shared minus native) in five runs, tested against zero by sign flips:
+
+    >>> import numpy as np
+    >>> difference, p = permutation_test(np.array([0.12, 0.08, 0.15, 0.11, 0.09]))
+    >>> round(float(difference), 3), round(float(p), 3)
+    (0.11, 0.065)
     """
     if alternative not in ("two-sided", "greater", "less"):
         raise ValueError(f"alternative must be 'two-sided', 'greater' or 'less'; got {alternative!r}")

@@ -53,6 +53,14 @@ def qr_uniform_orthogonal(n: int, random_state: RandomState = None) -> NDArray[n
 
 
 def random_permutation(n: int, random_state: RandomState = None) -> NDArray[np.float64]:
-    """A uniformly drawn ``(n, n)`` permutation matrix (an orthogonal map that keeps units whole)."""
+    """A uniformly drawn ``(n, n)`` permutation matrix (an orthogonal map that keeps units whole).
+
+    Examples
+    --------
+    >>> random_permutation(3, random_state=0)
+    array([[0., 0., 1.],
+           [1., 0., 0.],
+           [0., 1., 0.]])
+    """
     _check_n(n)
     return np.eye(n)[_rng(random_state).permutation(n)]
