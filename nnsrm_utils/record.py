@@ -13,18 +13,27 @@ Loading needs only numpy: the analyses never import torch.
 :func:`load_activations` reads with ``allow_pickle=False`` and checks the shape and the
 checksum against the manifest, so a corrupted or mismatched file is an error, not a result.
 """
+from __future__ import annotations
+
 import hashlib
 import json
 import os
 import platform
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:  # torch for the type hints only: loading a recording needs numpy alone
+    import torch
+    from torch import nn
 
 MANIFEST = "manifest.json"
 
 
-def versions():
+def versions() -> dict[str, str]:
     """Package versions that travel with every result."""
     import scipy
     import torch
@@ -36,7 +45,7 @@ def versions():
             "torch": torch.__version__, "torchvision": torchvision.__version__, "nnsrm_utils": __version__}
 
 
-def sha256(path, chunk=1 << 22):
+def sha256(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
     """The SHA-256 of a file, read in chunks of ``chunk`` bytes."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -45,7 +54,7 @@ def sha256(path, chunk=1 << 22):
     return h.hexdigest()
 
 
-def subsample_units(n_units, max_units, seed):
+def subsample_units(n_units: int, max_units: int | None, seed: int | Sequence[int]) -> NDArray[np.intp] | None:
     """Seeded choice of at most ``max_units`` unit indices (sorted), or None to keep all.
 
     The authors cut layers above 1,000 units to 1,000 random units, unseeded and different
@@ -56,8 +65,9 @@ def subsample_units(n_units, max_units, seed):
     return np.sort(np.random.default_rng(seed).choice(n_units, max_units, replace=False))
 
 
-def record_activations(model, layers, x, out_dir, batch_size=500, max_units=None, unit_seed=0,
-                       metadata=None, device="cpu"):
+def record_activations(model: nn.Module, layers: Mapping[str, nn.Module], x: ArrayLike | torch.Tensor,
+                       out_dir: str | os.PathLike, batch_size: int = 500, max_units: int | None = None,
+                       unit_seed: int = 0, metadata: dict | None = None, device: str = "cpu") -> dict:
     """Run ``x`` through ``model`` and write the outputs of ``layers`` (name -> module).
 
     Each layer's output is flattened per example (a conv layer's channels x positions are its
@@ -86,7 +96,8 @@ def record_activations(model, layers, x, out_dir, batch_size=500, max_units=None
     return manifest
 
 
-def layer_outputs(model, layers, x, batch_size=500, max_units=None, unit_seed=0, device="cpu"):
+def layer_outputs(model: nn.Module, layers: Mapping[str, nn.Module], x: ArrayLike | torch.Tensor, batch_size: int = 500,
+                  max_units: int | None = None, unit_seed: int = 0, device: str = "cpu") -> dict[str, NDArray[np.float32]]:
     """The outputs of ``layers`` (name -> module) on ``x``, in memory: name -> ``(n_units, n_examples)``
     float32, flattened and with the same units kept as :func:`record_activations` would write."""
     parts = {name: [] for name in layers}
@@ -109,7 +120,9 @@ def _kept_units(model, layers, x, batch_size, device, max_units, unit_seed):
             yield start, name, (out if keep[name] is None else out[keep[name]]), keep[name]
 
 
-def neuron_activity(model, layers, x, max_positions=10_000, random_state=0, batch_size=500, device="cpu"):
+def neuron_activity(model: nn.Module, layers: Mapping[str, nn.Module], x: ArrayLike | torch.Tensor,
+                    max_positions: int = 10_000, random_state: int = 0, batch_size: int = 500,
+                    device: str = "cpu") -> dict[str, NDArray[np.float32]]:
     """Wang et al.'s neurons of ``layers`` (name -> module), in memory: name -> ``(n_neurons, n_points)``.
 
     A conv output's channel is one neuron whose data points are (example, position) pairs, of
@@ -157,7 +170,7 @@ def _points(out, start, n_examples, keep, name, max_positions, random_state):
     return out.transpose(1, 0, 2, 3).reshape(out.shape[1], -1)[:, mine]
 
 
-def read_manifest(folder):
+def read_manifest(folder: str | os.PathLike) -> dict:
     """The manifest of a finished recording; ``FileNotFoundError`` if the recording is not finished."""
     path = Path(folder) / MANIFEST
     if not path.exists():
@@ -165,7 +178,8 @@ def read_manifest(folder):
     return json.loads(path.read_text())
 
 
-def load_activations(folder, layer, verify=True, mmap=False):
+def load_activations(folder: str | os.PathLike, layer: str, verify: bool = True,
+                     mmap: bool = False) -> NDArray[np.float32]:
     """One recorded layer, ``(n_units, n_examples)`` float32, checked against the manifest."""
     folder = Path(folder)
     entry = read_manifest(folder)["layers"].get(layer)

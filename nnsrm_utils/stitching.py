@@ -17,8 +17,13 @@ position (a 1x1 convolution, as Bansal et al. stitch conv layers) or to a dense 
 B's frozen upper layers), as Bansal et al. do.  Activity here is ``(n_units, n_points)``, the
 book's layout: a conv channel is one unit whose points are (image, position) pairs.
 """
+from __future__ import annotations
+
+from typing import Literal
+
 import numpy as np
 import torch
+from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
 from .models import ConvNet
@@ -26,9 +31,11 @@ from .srm import SRM, procrustes
 
 #: The maps :func:`fit_map` fits.
 METHODS = ("srm", "procrustes", "least squares")
+#: An affine map ``(M, mu_a, mu_b)`` of one network's units onto another's, ``x_B = M (x_A - mu_a) + mu_b``.
+Stitch = tuple[NDArray, NDArray, NDArray]
 
 
-def split(model, layer):
+def split(model: ConvNet, layer: str) -> tuple[nn.Sequential, nn.Sequential]:
     """``(bottom, top)`` of a :class:`~nnsrm_utils.models.ConvNet` at one of its analysed layers:
     ``top(bottom(x))`` is ``model(x)``.  Both share the model's modules (nothing is copied)."""
     if not isinstance(model, ConvNet):
@@ -42,7 +49,7 @@ def split(model, layer):
 
 
 @torch.no_grad()
-def layer_outputs(model, x, batch_size=500):
+def layer_outputs(model: ConvNet, x: ArrayLike | torch.Tensor, batch_size: int = 500) -> dict[str, torch.Tensor]:
     """``{layer: output}`` of every analysed layer of a :class:`~nnsrm_utils.models.ConvNet` on the
     images ``x`` (float32 ``(n, 3, 32, 32)``), in eval mode, from one pass through the chain."""
     split(model, next(iter(model.analysed_layers)))  # refuses other networks
@@ -57,14 +64,15 @@ def layer_outputs(model, x, batch_size=500):
     return {name: torch.cat(p) for name, p in parts.items()}
 
 
-def as_units(a):
+def as_units(a: ArrayLike | torch.Tensor) -> NDArray[np.float64]:
     """A layer's output ``(n, C, H, W)`` or ``(n, D)`` as ``(n_units, n_points)``: a conv channel is
     one unit over every (image, position) pair."""
     a = torch.as_tensor(a)
     return (a.transpose(0, 1).reshape(a.shape[1], -1) if a.ndim == 4 else a.T).double().numpy()
 
 
-def fit_map(a, b, method="procrustes", k=None, max_points=20_000, random_state=0):
+def fit_map(a: ArrayLike | torch.Tensor, b: ArrayLike | torch.Tensor, method: Literal["srm", "procrustes", "least squares"] = "procrustes",
+            k: int | None = None, max_points: int = 20_000, random_state: int = 0) -> Stitch:
     """The affine map ``(M, mu_a, mu_b)`` from layer outputs ``a`` of network A to ``b`` of
     network B (same images, same layer shape; ``(n, C, H, W)`` or ``(n, D)``).
 
@@ -95,7 +103,7 @@ def fit_map(a, b, method="procrustes", k=None, max_points=20_000, random_state=0
     return M, mu_a, mu_b
 
 
-def apply_map(stitch, a):
+def apply_map(stitch: Stitch, a: ArrayLike | torch.Tensor) -> torch.Tensor:
     """Layer outputs ``a`` of network A mapped into network B's units by ``stitch`` = ``(M, mu_a, mu_b)``."""
     M, mu_a, mu_b = (torch.as_tensor(v, dtype=torch.float32) for v in stitch)
     a = torch.as_tensor(a)
@@ -105,7 +113,7 @@ def apply_map(stitch, a):
 
 
 @torch.no_grad()
-def accuracy(top, a, labels, batch_size=500):
+def accuracy(top: nn.Module, a: ArrayLike | torch.Tensor, labels: ArrayLike, batch_size: int = 500) -> float:
     """The share of ``labels`` that network B's upper layers ``top`` predict from layer outputs ``a``."""
     a = torch.as_tensor(a)
     predicted = torch.cat([top.eval()(a[i:i + batch_size]).argmax(1) for i in range(0, len(a), batch_size)]).numpy()
@@ -125,7 +133,8 @@ class _Stitch(nn.Module):
         return apply_map((self.M, self.mu_a, self.mu_b), a)
 
 
-def train_map(top, a, labels, init, epochs=3, lr=1e-3, batch_size=64, seed=0):
+def train_map(top: nn.Module, a: ArrayLike | torch.Tensor, labels: ArrayLike, init: Stitch, epochs: int = 3, lr: float = 1e-3,
+              batch_size: int = 64, seed: int = 0) -> Stitch:
     """Bansal et al.'s stitching layer: the affine map of :func:`apply_map`, started from ``init``
     = ``(M, mu_a, mu_b)`` and trained by Adam on cross-entropy through ``top`` (network B's upper
     layers, frozen and in eval mode) on the layer outputs ``a`` with ``labels``.  Returns the
