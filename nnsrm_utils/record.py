@@ -139,19 +139,30 @@ def neuron_activity(model: nn.Module, layers: Mapping[str, nn.Module], x: ArrayL
 
 def _layer_outputs(model, layers, x, batch_size, device):
     """``(start, {name: output})`` for each batch of ``x`` run through ``model`` (eval mode, no
-    gradients): the outputs of ``layers`` (name -> module) as float32 arrays, captured by forward
-    hooks that are removed afterwards."""
+    gradients): the outputs of ``layers`` (name -> module) as float32 arrays, copied by forward
+    hooks as each module returns, and the hooks removed afterwards."""
     import torch
 
     model.eval().to(device)
     x = torch.as_tensor(x)
     captured = {}
-    handles = [m.register_forward_hook(lambda m, i, o, n=n: captured.__setitem__(n, o)) for n, m in layers.items()]
+
+    def hook(name):
+        def keep(module, inputs, output):
+            if name in captured:
+                raise ValueError(f"layer {name!r} ran more than once in one forward pass (a module the model reuses): "
+                                 "which output to record is ambiguous; hook a module that runs once")
+            # a copy, now: a later in-place operation (e.g. ReLU(inplace=True)) must not change it
+            captured[name] = output.detach().to("cpu", torch.float32, copy=True).numpy()
+        return keep
+
+    handles = [m.register_forward_hook(hook(n)) for n, m in layers.items()]
     try:
         for start in range(0, len(x), batch_size):
+            captured.clear()
             with torch.no_grad():
                 model(x[start:start + batch_size].to(device))
-            yield start, {name: captured[name].float().cpu().numpy() for name in layers}
+            yield start, {name: captured[name] for name in layers}
     finally:
         for h in handles:
             h.remove()

@@ -344,7 +344,8 @@ class DetSRM(_BaseSRM):
 
     Examples
     --------
-    Four networks, each a different rotation of one 3-dimensional response plus a little noise:
+    Four networks of 8 units, each an orthonormal embedding (3 columns of a random rotation) of
+    one 3-dimensional response, plus a little noise:
 
     >>> import numpy as np
     >>> from nnsrm_utils.transforms import random_orthogonal

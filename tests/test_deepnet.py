@@ -140,3 +140,28 @@ def test_manifest_detects_corruption_and_mismatch(tmp_path, tiny_data):
         record.load_activations(tmp_path, "dense")
     with pytest.raises(FileNotFoundError, match="manifest"):
         record.load_activations(tmp_path / "nowhere", "dense")
+
+
+def test_a_recording_is_the_modules_own_output_even_if_changed_in_place_later():
+    """A Linear followed by ReLU(inplace=True): the recorded output keeps its negative values."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(inplace=True), torch.nn.Linear(6, 2))
+    x = torch.randn(20, 4)
+    recorded = record.layer_outputs(net, {"linear": net[0]}, x, batch_size=7)["linear"]
+    with torch.no_grad():
+        np.testing.assert_allclose(recorded, net[0](x).numpy().T, rtol=1e-6)
+    assert recorded.min() < 0
+
+
+def test_a_module_the_model_reuses_is_refused():
+    class Reuses(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear, self.relu = torch.nn.Linear(3, 3), torch.nn.ReLU()
+
+        def forward(self, x):
+            return self.relu(self.linear(self.relu(x)))
+
+    net = Reuses()
+    with pytest.raises(ValueError, match="ran more than once"):
+        record.layer_outputs(net, {"relu": net.relu}, torch.randn(5, 3))
