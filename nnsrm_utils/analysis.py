@@ -4,18 +4,27 @@ Follows the authors: each image's activity vector is z-scored across units, SRM 
 the fit images with ``k`` equal to the number of units, and everything is evaluated on the
 test images (ordered by label).
 """
+from __future__ import annotations
+
 import json
+import os
+from collections.abc import Mapping, Sequence
 from itertools import combinations
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .record import MANIFEST, load_activations
-from .rsm import compare_rsms, inter_rsm, rsm, within_rsm
+from .rsm import Similarity, compare_rsms, inter_rsm, rsm, within_rsm
 from .srm import SRM, procrustes, variance_explained
 
+#: A run's folder (as :func:`~nnsrm_utils.experiment.run_experiment` returns it); the functions that
+#: also take ``dict`` accept what :func:`read_run` returns, to read the manifest once.
+Run = str | os.PathLike
 
-def read_run(run):
+
+def read_run(run: Run) -> dict:
     """The run's manifest, with the logged epochs, layer names and test labels added."""
     run = Path(run)
     manifest = json.loads((run / MANIFEST).read_text())
@@ -27,20 +36,20 @@ def read_run(run):
     return manifest
 
 
-def zscore_examples(x):
+def zscore_examples(x: NDArray) -> NDArray[np.float64]:
     """The authors' normalisation: z-score each example's vector across units."""
     sd = x.std(axis=0)
     return (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1)
 
 
-def load_activity(run, layer, epoch):
+def load_activity(run: Run | dict, layer: str, epoch: int) -> list[NDArray[np.float32]]:
     """The recorded ``(n_units, n_examples)`` activity of every network on all analysis images."""
     run = read_run(run) if not isinstance(run, dict) else run
     return [load_activations(run["path"] / f"net{i:02d}" / f"activations_epoch{epoch:03d}", layer)
             for i in range(len(run["seeds"]))]
 
 
-def load_layer(run, layer, epoch):
+def load_layer(run: Run | dict, layer: str, epoch: int) -> tuple[list[NDArray], list[NDArray]]:
     """``(fit, test)`` lists of z-scored ``(n_units, n_examples)`` arrays, one per network."""
     run = read_run(run) if not isinstance(run, dict) else run
     n_fit = run["n_fit"]
@@ -48,20 +57,20 @@ def load_layer(run, layer, epoch):
     return [x[:, :n_fit] for x in xs], [x[:, n_fit:] for x in xs]
 
 
-def held_out_accuracy(run, epoch):
+def held_out_accuracy(run: Run | dict, epoch: int) -> NDArray[np.float64]:
     """Each network's accuracy on the held-out test images, from its recorded logits."""
     run = read_run(run) if not isinstance(run, dict) else run
     return np.array([np.mean(x[:, run["n_fit"]:].argmax(axis=0) == run["test_labels"])
                      for x in load_activity(run, "logits", epoch)])
 
 
-def align_layer(fit, test, n_iter=10):
+def align_layer(fit: Sequence[NDArray], test: Sequence[NDArray], n_iter: int = 10) -> tuple[SRM, list[NDArray]]:
     """SRM with ``k`` = the smallest layer width, fitted on ``fit``; returns the model and shared test data."""
     model = SRM(n_features=min(x.shape[0] for x in fit), n_iter=n_iter, random_state=0).fit(fit)
     return model, model.transform(test)
 
 
-def layer_summary(fit, test, similarity="pearson"):
+def layer_summary(fit: Sequence[NDArray], test: Sequence[NDArray], similarity: Similarity = "pearson") -> dict:
     """Per-layer numbers of the paper's Fig. 3, the RSMs of Fig. 1B and the test data behind Fig. 1A."""
     model, shared = align_layer(fit, test)
     return {
@@ -76,7 +85,7 @@ def layer_summary(fit, test, similarity="pearson"):
     }
 
 
-def reference_rsms(run):
+def reference_rsms(run: Run | dict) -> dict[str, NDArray[np.float64]]:
     """RSMs of the test images that a layer's geometry can be read against: ``"pixels"`` (each
     image z-scored across pixels, as activity is across units) and ``"same class"`` (1 for two
     images of one class, else 0: the task's geometry)."""
@@ -90,7 +99,8 @@ def reference_rsms(run):
             "same class": (labels[:, None] == labels[None, :]).astype(float)}
 
 
-def before_and_after(summaries, layers, first, last, references=None):
+def before_and_after(summaries: Mapping[tuple[str, int], dict], layers: Sequence[str], first: int, last: int,
+                     references: Mapping[str, NDArray] | None = None) -> str:
     """A table, as text: per layer, the numbers of :func:`layer_summary` at epoch ``first`` and
     at epoch ``last`` (``summaries`` maps ``(layer, epoch)`` to a summary).  Columns: variance
     explained (the authors'; leave-one-network-out), the iRSM's correlation with the wRSM (shared
@@ -113,7 +123,7 @@ def before_and_after(summaries, layers, first, last, references=None):
     return "\n".join(lines)
 
 
-def per_network_mean_pairwise(test, similarity="pearson"):
+def per_network_mean_pairwise(test: Sequence[NDArray], similarity: Similarity = "pearson") -> NDArray[np.float64]:
     """For each network, its mean RSM correlation with every other network (for CIs over networks)."""
     rsms = [rsm(x, similarity) for x in test]
     r = np.ones((len(rsms), len(rsms)))
@@ -122,7 +132,7 @@ def per_network_mean_pairwise(test, similarity="pearson"):
     return (r.sum(axis=1) - 1) / (len(rsms) - 1)
 
 
-def rotate_to_last_frame(summaries):
+def rotate_to_last_frame(summaries: Sequence[dict]) -> list[tuple[list[NDArray], list[NDArray]]]:
     """Native and shared test responses over training, comparable from frame to frame.
 
     ``summaries`` are :func:`layer_summary` results of one layer at successive epochs.  Each

@@ -15,6 +15,8 @@ Where data live: ``root`` arguments, else the ``NNSRM_DATA`` environment variabl
 Images are returned as uint8 arrays ``(n, 32, 32, 3)`` with int64 labels; :func:`preprocess`
 applies the authors' normalisation.
 """
+from __future__ import annotations
+
 import os
 import shutil
 import tempfile
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._progress import progress_bar
 from .fetch import Archive, cache_home, ensure
@@ -43,7 +46,7 @@ JPEG_COPY = Archive(
 )
 
 
-def data_root(root=None):
+def data_root(root: str | os.PathLike | None = None) -> Path:
     """The folder holding the datasets (see the module docstring)."""
     return Path(root or os.environ.get(DATA_ENV) or cache_home() / "data").expanduser()
 
@@ -61,7 +64,8 @@ class Images:
     y_test: np.ndarray
 
 
-def load_images(name, root=None, download=True, retries=3, url=None, progress=None):
+def load_images(name: Literal["cifar10", "cifar100", "cifar10-jpeg"], root: str | os.PathLike | None = None,
+                download: bool = True, retries: int = 3, url: str | None = None, progress: bool | None = None) -> Images:
     """Load ``name`` (a key of ``DATASETS``) from :func:`data_root`, downloading it if allowed.
 
     ``url`` replaces the JPEG copy's download address (a mirror; default
@@ -167,7 +171,7 @@ def _decode(folder, files, classes, bar):
     return arrays
 
 
-def preprocess(images, x):
+def preprocess(images: Images, x: NDArray[np.uint8]) -> NDArray[np.float32]:
     """The authors' normalisation: subtract the per-pixel mean training image, divide by 128.
 
     ``x`` is uint8 ``(n, 32, 32, 3)``; returns float32 ``(n, 3, 32, 32)`` (torch's layout).
@@ -176,7 +180,7 @@ def preprocess(images, x):
     return ((x - mean) / 128.0).astype(np.float32).transpose(0, 3, 1, 2)
 
 
-def stratified_subset(labels, n, random_state=0):
+def stratified_subset(labels: ArrayLike, n: int | None, random_state: int = 0) -> NDArray[np.intp]:
     """Indices of ``n`` images with the classes in their dataset proportions (sorted).
 
     The JPEG copy is stored class by class, so "the first n images" would be one class.
@@ -190,7 +194,8 @@ def stratified_subset(labels, n, random_state=0):
     return np.sort(keep)
 
 
-def analysis_split(labels, n_fit=8000, n_test=2000, random_state=0):
+def analysis_split(labels: ArrayLike, n_fit: int = 8000, n_test: int = 2000,
+                   random_state: int = 0) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Stratified split of held-out images into an SRM-fit set and a test set.
 
     As the authors: scikit-learn's stratified ``train_test_split`` with ``random_state=0``;

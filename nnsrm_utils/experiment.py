@@ -8,33 +8,41 @@ on the analysis images (:mod:`nnsrm_utils.record`).  Every step is skipped when 
 exists, so an interrupted run resumes where it stopped and a finished run is only loaded.
 The analyses read the folder with numpy alone (:mod:`nnsrm_utils.analysis`).
 """
+from __future__ import annotations
+
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import data
 from ._progress import progress_bar
-from .profiles import Variant, get_profile
+from .profiles import Profile, Variant, get_profile
 from .record import MANIFEST, neuron_activity, record_activations, versions
 
 RUNS_ENV = "NNSRM_RUNS"
 
 
-def runs_root(root=None):
+def runs_root(root: str | os.PathLike | None = None) -> Path:
     """Where trained runs are kept: ``root``, else ``$NNSRM_RUNS``, else ``~/.cache/nnsrm/runs``."""
     return Path(root or os.environ.get(RUNS_ENV) or data.cache_home() / "runs").expanduser()
 
 
-def run_path(architecture, profile, dataset, root=None, variant=None):
+def run_path(architecture: str, profile: str, dataset: str, root: str | os.PathLike | None = None,
+             variant: str | None = None) -> Path:
     """The folder of one run, named after its architecture, dataset, profile and variant."""
     return runs_root(root) / "-".join([architecture, dataset, profile] + ([variant] if variant else []))
 
 
-def run_experiment(architecture, profile=None, dataset=None, root=None, data_root=None, device=None, progress=None,
-                   variant=None):
+def run_experiment(architecture: Literal["convnet", "resnet18"], profile: str | Profile | None = None,
+                   dataset: str | None = None, root: str | os.PathLike | None = None,
+                   data_root: str | os.PathLike | None = None, device: str | None = None, progress: bool | None = None,
+                   variant: str | None = None) -> Path:
     """Train the profile's networks, recording activations at every logged epoch; returns the run folder.
 
     ``variant`` names one of the profile's :class:`~nnsrm_utils.profiles.Variant` (wider or
@@ -95,7 +103,9 @@ def _training_set(images, n_images, random_labels, seed):
     return train_idx, x_train, y_train
 
 
-def training_activity(run, epoch, n_images=None, data_root=None, device=None):
+def training_activity(run: str | os.PathLike, epoch: int, n_images: int | None = None,
+                      data_root: str | os.PathLike | None = None,
+                      device: str | None = None) -> tuple[dict[str, list[NDArray[np.float32]]], NDArray]:
     """Every network's recorded layers at ``epoch`` on the images it was *trained* on, as
     Morcos et al. (2018) compared networks: ``({layer: list of (n_units, n_images) arrays},
     labels)``, the labels being the ones the networks were trained with (permuted for a
@@ -125,8 +135,9 @@ def training_activity(run, epoch, n_images=None, data_root=None, device=None):
     return activity, labels
 
 
-def load_neurons(run, epoch, layers=None, n_images=10_000, max_positions=10_000, relu=True, data_root=None,
-                 device=None):
+def load_neurons(run: str | os.PathLike, epoch: int, layers: Sequence[str] | None = None, n_images: int = 10_000,
+                 max_positions: int = 10_000, relu: bool = True, data_root: str | os.PathLike | None = None,
+                 device: str | None = None) -> dict[str, list[NDArray[np.float32]]]:
     """Every network's neurons at ``epoch``, as Wang et al. (2018) define them: layer -> list of arrays.
 
     Recomputed from the checkpoints on ``n_images`` test images (stratified; Wang et al. used

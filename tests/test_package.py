@@ -37,12 +37,12 @@ def test_every_public_function_and_class_has_a_docstring():
 
 
 TYPED = ("rsm", "srm", "transforms", "stats", "cca", "comparison", "conv", "shape", "matching", "invariance", "record",
-         "stitching")
+         "stitching", "data", "experiment", "analysis")
 
 
 def test_the_geometry_and_comparison_functions_have_typed_signatures():
     """Every parameter and the return of each public function of these modules (the geometry, the
-    comparisons, and what a reader needs to record their own networks) is annotated
+    comparisons, recording a reader's own networks, and reading the book's runs) is annotated
     (the reference shows the signatures); classes document theirs in their docstrings."""
     untyped = []
     for name in TYPED:
