@@ -22,6 +22,10 @@ Choices made on purpose, differing from google/svcca's ``compute_pwcca``:
   its second branch indexes the first layer with the second layer's neuron mask, an
   ``IndexError`` when the first layer has more neurons.
 * PWCCA is asymmetric: ``pwcca(X, Y) != pwcca(Y, X)`` in general.
+
+Every function also accepts torch tensors (float32 or float64, all on one device) and computes
+on their device, returning tensors, or Python floats where numpy input gives floats
+(``nnsrm_utils._backend``).  The covariances are float64 either way.
 """
 from __future__ import annotations
 
@@ -31,13 +35,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import lapack
 
-from ._validate import LAYOUT_HINT, check_activations, rounding_level, warn_few_examples
+from ._backend import NUMPY, array_namespace
+from ._validate import LAYOUT_HINT, as_float64, check_activations, namespace, rounding_level, warn_few_examples
 
 _BLOCK = 16384  # examples per block when accumulating covariances
 
 
 def _check_pair(X, Y):
     # finiteness is checked on the means in covariances(): one pass over the data fewer
+    namespace(X, Y, name="X and Y")
     X = check_activations(X, "X", min_examples=3, check_finite=False)
     Y = check_activations(Y, "Y", min_examples=3, check_finite=False)
     if X.shape[1] != Y.shape[1]:
@@ -48,22 +54,49 @@ def _check_pair(X, Y):
 
 
 def _finite_mean(X, name):
-    mean = X.mean(axis=1, dtype=np.float64)[:, None]
-    if not np.all(np.isfinite(mean)):  # any NaN or infinity in a row makes its mean non-finite
+    xp = array_namespace(X)
+    mean = xp.mean(X, axis=1, dtype=xp.float64)[:, None]
+    if not xp.all(xp.isfinite(mean)):  # any NaN or infinity in a row makes its mean non-finite
         raise ValueError(f"{name} contains NaN or infinite values")
     return mean
 
 
 def covariances(X: ArrayLike, Y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Centred ``(C_xx, C_yy, C_xy)`` in float64, accumulated over blocks of examples."""
+    """Centred ``(C_xx, C_yy, C_xy)`` in float64, accumulated over blocks of examples.
+
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Two layers' activations over the same ``n`` examples (unchecked: the public measures
+        check them first).
+
+    Returns
+    -------
+    C_xx, C_yy, C_xy : numpy.ndarray
+        ``(p1, p1)``, ``(p2, p2)`` and ``(p1, p2)`` covariances (divided by ``n - 1``).
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` contains NaN or infinite values or does not vary across examples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).standard_normal((3, 100))
+    >>> cxx, cyy, cxy = covariances(X, X[:2])
+    >>> cxx.shape, cyy.shape, cxy.shape, bool(np.allclose(cxx, np.cov(X)))
+    ((3, 3), (2, 2), (3, 2), True)
+    """
+    xp = namespace(X, Y, name="X and Y")
     n, p = X.shape[1], len(X)
     mx, my = _finite_mean(X, "X"), _finite_mean(Y, "Y")
     c = 0.0
     for start in range(0, n, _BLOCK):
         block = slice(start, start + _BLOCK)
-        z = np.empty((p + len(Y), min(_BLOCK, n - start)))
-        np.subtract(X[:, block], mx, out=z[:p])
-        np.subtract(Y[:, block], my, out=z[p:])
+        z = xp.empty((p + len(Y), min(_BLOCK, n - start)), xp.float64, device=xp.device(X))
+        xp.subtract(X[:, block], mx, out=z[:p])
+        xp.subtract(Y[:, block], my, out=z[p:])
         c = c + z @ z.T  # one symmetric product for all three blocks
     c /= n - 1
     _check_varies(c[:p, :p], X, "X")
@@ -73,7 +106,8 @@ def covariances(X: ArrayLike, Y: ArrayLike) -> tuple[NDArray[np.float64], NDArra
 
 def _check_varies(c, X, name):
     """Refuse a layer whose covariance ``c`` is zero up to the rounding of centring ``X``."""
-    if not np.trace(c) > len(c) * rounding_level(np.abs(X).max()) ** 2:
+    xp = array_namespace(c)
+    if not xp.trace(c) > len(c) * rounding_level(xp.max(xp.abs(X))) ** 2:
         raise ValueError(f"{name} does not vary across examples (its units are constant): no similarity is defined")
 
 
@@ -86,25 +120,39 @@ def _whitener(c, tol, name):
     Cholesky is used only when LAPACK's estimate of the reciprocal 1-norm condition number
     exceeds ``10 p tol``, and ``cond_2 <= p cond_1``.
     """
-    if np.max(np.diag(c)) <= 0:
+    xp = array_namespace(c)
+    if xp.max(xp.diag(c)) <= 0:
         raise ValueError(f"{name} does not vary across examples; CCA is undefined")
-    low, info = lapack.dpotrf(c, lower=1, clean=1)
-    if info == 0 and lapack.dpocon(low.T, np.abs(c).sum(axis=0).max())[0] > 10 * len(c) * tol:
-        return lapack.dtrtri(low, lower=1)[0].T
-    lam, v = np.linalg.eigh(c)
+    inverse_factor = _inverse_cholesky(c, 10 * len(c) * tol)
+    if inverse_factor is not None:
+        return inverse_factor
+    lam, v = xp.linalg.eigh(c)
     keep = lam > tol * lam[-1]
-    return v[:, keep] / np.sqrt(lam[keep])
+    return v[:, keep] / xp.sqrt(lam[keep])
+
+
+def _inverse_cholesky(c, rcond_min):
+    """``L^-T`` for ``C = L L^T``, or None where ``C`` is not safely positive definite: LAPACK's
+    estimate of the reciprocal 1-norm condition number at most ``rcond_min`` (tensors: the
+    exact one, from the inverse, as torch has no estimator)."""
+    if array_namespace(c) is not NUMPY:
+        return array_namespace(c).inverse_cholesky(c, rcond_min)
+    low, info = lapack.dpotrf(c, lower=1, clean=1)
+    if info == 0 and lapack.dpocon(low.T, np.abs(c).sum(axis=0).max())[0] > rcond_min:
+        return lapack.dtrtri(low, lower=1)[0].T
+    return None
 
 
 def _canonical(cxx, cyy, cxy, tol, weights=True):
     """Canonical correlations (descending) and, if ``weights``, the weights ``a`` of X's variates."""
+    xp = array_namespace(cxx)
     wx, wy = _whitener(cxx, tol, "X"), _whitener(cyy, tol, "Y")
     m = wx.T @ cxy @ wy
     if not weights:  # squared correlations are eigenvalues of the smaller Gram matrix of m
-        lam = np.linalg.eigvalsh(m.T @ m if m.shape[1] <= m.shape[0] else m @ m.T)[::-1]
-        return np.sqrt(np.clip(lam, 0.0, 1.0))
-    u, rho, _ = np.linalg.svd(m, full_matrices=False)
-    return np.clip(rho, 0.0, 1.0), wx @ u
+        lam = xp.flip(xp.linalg.eigvalsh(m.T @ m if m.shape[1] <= m.shape[0] else m @ m.T), 0)
+        return xp.sqrt(xp.clip(lam, 0.0, 1.0))
+    u, rho, _ = xp.linalg.svd(m, full_matrices=False)
+    return xp.clip(rho, 0.0, 1.0), wx @ u
 
 
 def _warn_if_degenerate(p, n):
@@ -117,7 +165,8 @@ def _warn_if_degenerate(p, n):
 def _warn_if_biased_cka(cxx, cyy, n):
     """Biased linear CKA of unrelated layers is about ``sqrt(d_x d_y) / n``, with ``d`` a layer's
     effective dimensionality (participation ratio ``tr(C)^2 / ||C||_F^2``); warn when that is high."""
-    dx, dy = (np.trace(c) ** 2 / np.sum(c**2) for c in (cxx, cyy))
+    xp = array_namespace(cxx)
+    dx, dy = (float(xp.trace(c) ** 2 / xp.sum(c**2)) for c in (cxx, cyy))
     chance = np.sqrt(dx * dy) / n
     if chance > 0.3:
         warn_few_examples(f"biased linear CKA from {n} examples of layers with effective dimensionalities "
@@ -135,6 +184,26 @@ def cca(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10) -> NDArray[np.float64]:
     Squared correlations are accurate to machine precision, so a correlation near 0 to
     about 1e-8 (:func:`pwcca` takes the slower SVD route and is exact to ~1e-15).
 
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Two layers' activations over the same ``n`` examples.
+    tol : float
+        Relative eigenvalue below which a direction counts as without variance.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(min(p1, p2),)`` canonical correlations, descending.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` is not 2-D, has fewer than 3 examples, NaN or infinite values or does
+        not vary, or the two hold different numbers of examples.
+    TypeError
+        For torch tensors mixed with numpy arrays, or tensors of another dtype than float32/float64.
+
     Examples
     --------
     An invertible map of a layer leaves every canonical correlation at 1:
@@ -150,7 +219,7 @@ def cca(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10) -> NDArray[np.float64]:
     X, Y = _check_pair(X, Y)
     _warn_if_degenerate(len(X) + len(Y), X.shape[1])
     rho = _canonical(*covariances(X, Y), tol, weights=False)
-    return np.pad(rho, (0, min(len(X), len(Y)) - len(rho)))
+    return array_namespace(rho).pad(rho, (0, min(len(X), len(Y)) - len(rho)))
 
 
 def _keep_variance(c, keep, name, tol=1e-10):
@@ -160,8 +229,9 @@ def _keep_variance(c, keep, name, tol=1e-10):
     integer ``keep`` asks for more: they have no canonical correlation to contribute."""
     if isinstance(keep, bool) or not isinstance(keep, (int, np.integer, float, np.floating)):
         raise ValueError(f"keep must be a fraction of variance in (0, 1] or a number of directions; got {keep!r}")
-    lam, v = np.linalg.eigh(c)
-    lam, v = np.clip(lam[::-1], 0, None), v[:, ::-1]
+    xp = array_namespace(c)
+    lam, v = xp.linalg.eigh(c)
+    lam, v = xp.clip(xp.flip(lam, 0), 0, None), xp.flip(v, 1)
     if not lam[0] > 0:
         raise ValueError(f"{name} does not vary across examples; SVCCA is undefined")
     if isinstance(keep, (int, np.integer)):
@@ -169,14 +239,14 @@ def _keep_variance(c, keep, name, tol=1e-10):
             raise ValueError(f"keep={keep} directions requested but {name} has {len(lam)} units")
         d = int(keep)
     elif 0 < keep <= 1:
-        d = int(np.searchsorted(np.cumsum(lam) / lam.sum(), keep - 1e-12) + 1)
+        d = int(xp.searchsorted(xp.cumsum(lam) / lam.sum(), keep - 1e-12) + 1)
     else:
         raise ValueError(f"keep must be a fraction of variance in (0, 1] or a number of directions; got {keep!r}")
-    d = min(d, int(np.sum(lam > tol * lam[0])))
+    d = min(d, int(xp.sum(lam > tol * lam[0])))
     return v[:, :d], lam[:d]
 
 
-def svcca(X: ArrayLike, Y: ArrayLike, keep: float = 0.99, tol: float = 1e-10) -> float:
+def svcca(X: ArrayLike, Y: ArrayLike, keep: float | int = 0.99, tol: float = 1e-10) -> float:
     """SVCCA (Raghu et al. 2017): the mean canonical correlation after an SVD step.
 
     The SVD step keeps the top singular directions of each centred layer: by default as
@@ -185,13 +255,47 @@ def svcca(X: ArrayLike, Y: ArrayLike, keep: float = 0.99, tol: float = 1e-10) ->
     ``tol`` times the largest).  google/svcca's ``get_cca_similarity`` drops them likewise
     with ``epsilon=1e-10``, as its tutorial calls it (its covariances are divided by their
     largest entry first, so that is this ``tol``; its default ``epsilon=0`` keeps them).
-    Returns the mean over ``min(d1, d2)`` correlations of the ``d1``, ``d2`` directions kept.
+
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Two layers' activations over the same ``n`` examples.
+    keep : float or int
+        A fraction of variance in (0, 1] to keep, or a number of directions.
+    tol : float
+        Relative eigenvalue below which a direction counts as without variance.
+
+    Returns
+    -------
+    float
+        The mean over ``min(d1, d2)`` canonical correlations of the ``d1``, ``d2`` directions kept.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` is not 2-D, has fewer than 3 examples, NaN or infinite values or does
+        not vary, or the two hold different numbers of examples; for a ``keep`` that is
+        neither a fraction in (0, 1] nor a number of directions between 1 and the units.
+    TypeError
+        For torch tensors mixed with numpy arrays, or tensors of another dtype than float32/float64.
+
+    Examples
+    --------
+    An invertible map of all ten units: every kept direction correlates fully; unrelated data do not:
+
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).standard_normal((10, 300))
+    >>> round(svcca(X, np.random.default_rng(1).standard_normal((10, 10)) @ X), 6)
+    1.0
+    >>> round(svcca(X, np.random.default_rng(2).standard_normal((10, 300))), 2)
+    0.15
     """
     X, Y = _check_pair(X, Y)
     cxx, cyy, cxy = covariances(X, Y)
     (vx, lx), (vy, ly) = _keep_variance(cxx, keep, "X", tol), _keep_variance(cyy, keep, "Y", tol)
     _warn_if_degenerate(len(lx) + len(ly), X.shape[1])
-    rho = _canonical(np.diag(lx), np.diag(ly), vx.T @ cxy @ vy, tol, weights=False)
+    xp = array_namespace(cxx)
+    rho = _canonical(xp.diag(lx), xp.diag(ly), vx.T @ cxy @ vy, tol, weights=False)
     return float(rho.sum() / min(len(lx), len(ly)))
 
 
@@ -204,6 +308,29 @@ def pwcca(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10,
     distance of the paper is ``1 - pwcca(X, Y)``.  With ``return_weights`` also returns
     ``(alpha, rho)``.
 
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Two layers' activations over the same ``n`` examples; the weights come from ``X``.
+    tol : float
+        Relative eigenvalue below which a direction counts as without variance.
+    return_weights : bool
+        Also return the weights and the correlations.
+
+    Returns
+    -------
+    float, or (float, numpy.ndarray, numpy.ndarray)
+        The similarity; with ``return_weights``, also ``alpha`` and ``rho``, each with one entry
+        per canonical correlation (``rho`` descending, ``alpha`` summing to 1).
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` is not 2-D, has fewer than 3 examples, NaN or infinite values or does
+        not vary, or the two hold different numbers of examples.
+    TypeError
+        For torch tensors mixed with numpy arrays, or tensors of another dtype than float32/float64.
+
     Examples
     --------
     >>> import numpy as np
@@ -215,14 +342,33 @@ def pwcca(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10,
     _warn_if_degenerate(len(X) + len(Y), X.shape[1])
     cxx, cyy, cxy = covariances(X, Y)
     rho, a = _canonical(cxx, cyy, cxy, tol)
-    alpha = np.abs(a.T @ cxx).sum(axis=1)  # <h_i, z_j> = (n - 1) (a_i^T C_xx)_j
+    alpha = abs(a.T @ cxx).sum(axis=1)  # <h_i, z_j> = (n - 1) (a_i^T C_xx)_j
     alpha /= alpha.sum()
     similarity = float(alpha @ rho)
     return (similarity, alpha, rho) if return_weights else similarity
 
 
 def gram_linear(X: NDArray) -> NDArray[np.float64]:
-    """Linear kernel between examples, ``X^T X`` (``n x n``)."""
+    """Linear kernel between examples, ``X^T X`` (``n x n``).
+
+    Parameters
+    ----------
+    X : numpy.ndarray or torch.Tensor
+        ``(p, n)`` activations (centre them first for CKA's kernel of centred data).
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        ``(n, n)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gram_linear(np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]]))   # 2 units, 3 examples
+    array([[1., 0., 1.],
+           [0., 1., 2.],
+           [1., 2., 5.]])
+    """
     return X.T @ X
 
 
@@ -232,40 +378,101 @@ def gram_rbf(X: NDArray, sigma: float = 1.0) -> NDArray[np.float64]:
     ``d`` is the distance between two examples and ``m`` the median of the squared distances
     over all ``n x n`` pairs, the zero diagonal included (their definition, so their published
     numbers compare); ``sigma`` is their "threshold", the bandwidth as a fraction of the
-    median distance (they report 0.4 and 0.8 besides the default 1.0)."""
-    sq = np.sum(X * X, axis=0)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * (X.T @ X), 0)
-    np.fill_diagonal(d2, 0)
-    median = np.median(d2)
+    median distance (they report 0.4 and 0.8 besides the default 1.0).
+
+    Parameters
+    ----------
+    X : numpy.ndarray or torch.Tensor
+        ``(p, n)`` activations.
+    sigma : float
+        The bandwidth, as a fraction of the median distance.
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        ``(n, n)``, ones on the diagonal.
+
+    Raises
+    ------
+    ValueError
+        If the median squared distance is 0 (most examples coincide).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gram_rbf(np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]])).round(3)
+    array([[1.   , 0.607, 0.368],
+           [0.607, 1.   , 0.607],
+           [0.368, 0.607, 1.   ]])
+    """
+    xp = array_namespace(X)
+    sq = xp.sum(X * X, axis=0)
+    d2 = xp.maximum(sq[:, None] + sq[None, :] - 2 * (X.T @ X), 0)
+    xp.fill_diagonal(d2, 0)
+    median = xp.median(d2)
     if not median > 0:
         raise ValueError("most examples coincide (median distance 0): the layer does not vary; RBF CKA is undefined")
-    return np.exp(-d2 / (2 * sigma**2 * median))
+    return xp.exp(-d2 / (2 * sigma**2 * median))
 
 
 def _hsic(K, L, debiased):
     """HSIC of two kernel matrices, up to a factor common to numerator and denominator of CKA."""
-    n = len(K)
+    n, xp = len(K), array_namespace(K)
     if not debiased:  # tr(H K H L) with H the centring matrix, in O(n^2)
-        return np.sum((K - K.mean(axis=0) - K.mean(axis=1)[:, None] + K.mean()) * L)
-    K, L = K - np.diag(np.diag(K)), L - np.diag(np.diag(L))
-    k1, l1 = K.sum(axis=0), L.sum(axis=0)
-    return np.sum(K * L) + k1.sum() * l1.sum() / ((n - 1) * (n - 2)) - 2 * (k1 @ l1) / (n - 2)
+        return xp.sum((K - xp.mean(K, axis=0) - xp.mean(K, axis=1)[:, None] + xp.mean(K)) * L)
+    K, L = K - xp.diag(xp.diag(K)), L - xp.diag(xp.diag(L))
+    k1, l1 = xp.sum(K, axis=0), xp.sum(L, axis=0)
+    return xp.sum(K * L) + k1.sum() * l1.sum() / ((n - 1) * (n - 2)) - 2 * (k1 @ l1) / (n - 2)
 
 
 def gram_cka(K: ArrayLike, L: ArrayLike, debiased: bool = False) -> float:
-    """CKA from two ``n x n`` kernel matrices (biased HSIC, or Song et al.'s unbiased HSIC)."""
-    K, L = np.asarray(K, dtype=np.float64), np.asarray(L, dtype=np.float64)
+    """CKA from two ``n x n`` kernel matrices (biased HSIC, or Song et al.'s unbiased HSIC).
+
+    Parameters
+    ----------
+    K, L : array_like
+        ``(n, n)`` kernel matrices of two layers over the same examples (:func:`gram_linear`,
+        :func:`gram_rbf`).
+    debiased : bool
+        Use the unbiased HSIC estimator (at least 4 examples).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If the matrices are not square and of equal shape, contain NaN or infinite values, are
+        constant after centring, or ``debiased`` with fewer than 4 examples.
+    TypeError
+        If ``K`` and ``L`` are tensors of different dtypes, or a tensor is mixed with an array.
+
+    Examples
+    --------
+    Linear CKA ignores scaling; RBF CKA ignores a reordering of the units:
+
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).standard_normal((10, 50))
+    >>> round(gram_cka(gram_linear(X), gram_linear(2 * X)), 6), round(gram_cka(gram_rbf(X), gram_rbf(X[::-1])), 6)
+    (1.0, 1.0)
+    """
+    xp = namespace(K, L, name="K and L")
+    K, L = as_float64(K, "K"), as_float64(L, "L")
     if K.shape != L.shape or K.ndim != 2 or K.shape[0] != K.shape[1]:
-        raise ValueError(f"kernel matrices must be square and of equal shape; got {K.shape} and {L.shape}")
+        raise ValueError(f"kernel matrices must be square and of equal shape; got {tuple(K.shape)} and "
+                         f"{tuple(L.shape)}")
+    if K.dtype != L.dtype:
+        raise TypeError(f"K and L have different dtypes ({K.dtype}, {L.dtype}): cast them to one")
     if debiased and len(K) < 4:
         raise ValueError("the debiased HSIC estimator needs at least 4 examples")
-    if not (np.all(np.isfinite(K)) and np.all(np.isfinite(L))):
+    if not (xp.all(xp.isfinite(K)) and xp.all(xp.isfinite(L))):
         raise ValueError("kernel matrices contain NaN or infinite values")
     kk, ll = _hsic(K, K, debiased), _hsic(L, L, debiased)
     for name, self_hsic, M in (("K", kk, K), ("L", ll, L)):
-        if not self_hsic > len(M) ** 2 * rounding_level(np.abs(M).max()) ** 2:
+        if not self_hsic > len(M) ** 2 * rounding_level(xp.max(xp.abs(M))) ** 2:
             raise ValueError(f"{name} is constant after centring (the layer does not vary); CKA is undefined")
-    return float(_hsic(K, L, debiased) / np.sqrt(kk * ll))
+    return float(_hsic(K, L, debiased) / xp.sqrt(kk * ll))
 
 
 def _linear_hsic(cxy_sq, dx, dy, n, debiased):
@@ -288,6 +495,30 @@ def cka(X: ArrayLike, Y: ArrayLike, kernel: Literal["linear", "rbf"] = "linear",
     ``debiased`` uses the unbiased HSIC estimator (Song et al. 2012), better with few examples.  Invariant to
     orthogonal maps, isotropic scaling and translation; not to general invertible maps.
 
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Two layers' activations over the same ``n`` examples.
+    kernel : {"linear", "rbf"}
+        The kernel between examples.
+    debiased : bool
+        Use the unbiased HSIC estimator (at least 4 examples).
+    sigma : float
+        The RBF bandwidth, as a fraction of the median distance.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` is not 2-D, has fewer than 3 examples, NaN or infinite values or does
+        not vary, or the two hold different numbers of examples; for an unknown ``kernel``,
+        or ``debiased`` with fewer than 4 examples.
+    TypeError
+        For torch tensors mixed with numpy arrays, or tensors of another dtype than float32/float64.
+
     Examples
     --------
     >>> import numpy as np
@@ -299,7 +530,7 @@ def cka(X: ArrayLike, Y: ArrayLike, kernel: Literal["linear", "rbf"] = "linear",
     0.05
     """
     X, Y = _check_pair(X, Y)
-    n = X.shape[1]
+    n, xp = X.shape[1], array_namespace(X)
     if kernel not in ("linear", "rbf"):
         raise ValueError(f"kernel must be 'linear' or 'rbf'; got {kernel!r}")
     if debiased and n < 4:
@@ -307,14 +538,14 @@ def cka(X: ArrayLike, Y: ArrayLike, kernel: Literal["linear", "rbf"] = "linear",
     if kernel == "linear" and not debiased:  # the n - 1 normalisation of the covariances cancels
         cxx, cyy, cxy = covariances(X, Y)
         _warn_if_biased_cka(cxx, cyy, n)
-        return float(np.sum(cxy**2) / np.sqrt(np.sum(cxx**2) * np.sum(cyy**2)))
+        return float(xp.sum(cxy**2) / xp.sqrt(xp.sum(cxx**2) * xp.sum(cyy**2)))
     Xc, Yc = X - _finite_mean(X, "X"), Y - _finite_mean(Y, "Y")
     if kernel == "rbf":
         return gram_cka(gram_rbf(Xc, sigma), gram_rbf(Yc, sigma), debiased)
     cxx, cyy, cxy = covariances(X, Y)
-    dx, dy = np.sum(Xc * Xc, axis=0), np.sum(Yc * Yc, axis=0)
+    dx, dy = xp.sum(Xc * Xc, axis=0), xp.sum(Yc * Yc, axis=0)
     s = (n - 1) ** 2  # the covariances are the products divided by n - 1
-    xy = _linear_hsic(s * np.sum(cxy**2), dx, dy, n, debiased)
-    xx = _linear_hsic(s * np.sum(cxx**2), dx, dx, n, debiased)
-    yy = _linear_hsic(s * np.sum(cyy**2), dy, dy, n, debiased)
-    return float(xy / np.sqrt(xx * yy))
+    xy = _linear_hsic(s * xp.sum(cxy**2), dx, dy, n, debiased)
+    xx = _linear_hsic(s * xp.sum(cxx**2), dx, dx, n, debiased)
+    yy = _linear_hsic(s * xp.sum(cyy**2), dy, dy, n, debiased)
+    return float(xy / xp.sqrt(xx * yy))

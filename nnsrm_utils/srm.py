@@ -51,6 +51,12 @@ with the per-network seeds drawn from ``RandomState(random_state)``.
 Precision: large products run in the input's dtype (float32 activations stay
 float32, about twice as fast); small ``k x k`` algebra and all sums of squares
 are accumulated in float64.
+
+Torch tensors (float32 or float64, every network on one device and in one dtype) are accepted
+by :func:`procrustes`, ``fit``, ``transform``, ``fit_network`` and :func:`variance_explained`:
+the work runs on their device and ``w_``, ``s_``, ``mu_``, ``sigma_s_`` and ``rho2_`` are tensors
+there (the per-iteration ``objective_`` and ``loglik_`` stay numpy); see
+``nnsrm_utils._backend``.  The initial ``W_i`` draw the same numbers as for numpy input.
 """
 from __future__ import annotations
 
@@ -64,13 +70,14 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from ._validate import check_activations, check_layer
+from ._backend import NUMPY, array_namespace, eps
+from ._validate import check_activations, check_float_tensor, check_layer, namespace
 
 
 def _sumsq(a, b=None):
     """Sum of ``a * b`` (default ``a * a``), products and sum in float64."""
-    a = a.ravel()
-    return float(np.einsum("i,i->", a, a if b is None else b.ravel(), dtype=np.float64))
+    a, xp = a.ravel(), array_namespace(a)
+    return float(xp.einsum("i,i->", a, a if b is None else b.ravel(), dtype=xp.float64))
 
 
 def procrustes(A: ArrayLike) -> NDArray[np.floating]:
@@ -83,6 +90,24 @@ def procrustes(A: ArrayLike) -> NDArray[np.floating]:
     one Newton-Schulz step restores it.  A (nearly) singular ``A``, whose polar factor is
     not unique, goes to the SVD.  Integer input gives float64.
 
+    Parameters
+    ----------
+    A : array_like
+        ``(n, k)`` with ``n >= k``, e.g. ``X_i S^T`` of a network's ``(n_units, n_examples)``
+        responses and a ``(k, n_examples)`` shared response.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, k)`` with orthonormal columns, in ``A``'s float dtype (a tensor for tensor input).
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not 2-D, has fewer rows than columns, or has NaN or infinite values.
+    TypeError
+        For a tensor that is not float32 or float64.
+
     Examples
     --------
     >>> import numpy as np
@@ -90,23 +115,27 @@ def procrustes(A: ArrayLike) -> NDArray[np.floating]:
     >>> W.shape, bool(np.allclose(W.T @ W, np.eye(2)))
     ((5, 2), True)
     """
-    A = np.asarray(A)
-    if A.dtype not in (np.float32, np.float64):
-        A = A.astype(np.float64)
+    xp = array_namespace(A)
+    if xp is NUMPY:
+        A = np.asarray(A)
+        if A.dtype not in (np.float32, np.float64):
+            A = A.astype(np.float64)
+    else:
+        check_float_tensor(A, "A")
     if A.ndim != 2 or A.shape[0] < A.shape[1]:
-        raise ValueError(f"A must be a 2-D array with at least as many rows as columns; got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
+        raise ValueError(f"A must be a 2-D array with at least as many rows as columns; got shape {tuple(A.shape)}")
+    if not xp.all(xp.isfinite(A)):
         raise ValueError("A contains NaN or infinite values")
-    a64 = A.astype(np.float64, copy=False)
-    evals, evecs = np.linalg.eigh(a64.T @ a64)
+    a64 = xp.astype(A, xp.float64)
+    evals, evecs = xp.linalg.eigh(a64.T @ a64)
     if not evals[0] > 1e-12 * evals[-1] > 0:
-        U, _, Vt = np.linalg.svd(A, full_matrices=False)
+        U, _, Vt = xp.linalg.svd(A, full_matrices=False)
         return U @ Vt
-    half = evecs / np.sqrt(np.sqrt(evals))  # (A^T A)^{-1/2} = half half^T: a symmetric product
+    half = evecs / xp.sqrt(xp.sqrt(evals))  # (A^T A)^{-1/2} = half half^T: a symmetric product
     W = a64 @ (half @ half.T)
-    if np.finfo(np.float64).eps * evals[-1] / evals[0] > np.finfo(A.dtype).eps:
+    if eps(np.float64) * evals[-1] / evals[0] > eps(A.dtype):
         W = 1.5 * W - 0.5 * W @ (W.T @ W)
-    return W.astype(A.dtype, copy=False)
+    return xp.astype(W, A.dtype)
 
 
 def _each(fn, *args, k):
@@ -117,7 +146,7 @@ def _each(fn, *args, k):
     much of a ``1000 x 1000`` factorisation, so side by side is about 25% faster on two cores.
     """
     workers = min(len(args[0]), os.cpu_count() or 1)
-    if k < 256 or workers < 2:
+    if k < 256 or workers < 2 or array_namespace(*args[-1]) is not NUMPY:  # torch schedules its own threads
         return list(map(fn, *args))
     with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
         return list(pool.map(fn, *args))
@@ -132,7 +161,7 @@ def _centred_product(X, mu, M, transpose=False):
     """``(X - mu 1^T) @ M``, or ``(X - mu 1^T)^T @ M`` for ``X`` given as its transpose, without a centred copy."""
     if transpose:  # X is (examples, units) here; centring subtracts mu from every row
         return X @ M - (mu @ M)[None, :]
-    return X @ M - np.outer(mu, M.sum(axis=0))
+    return X @ M - array_namespace(X).outer(mu, M.sum(axis=0))
 
 
 def _row_space(X, mu, k):
@@ -145,27 +174,58 @@ def _row_space(X, mu, k):
     in the range of ``U``, so fitting on ``R`` and returning ``W = X_c B W~`` is exact, with
     memory and time set by the number of examples.  Returns None when ``r < k``.
     """
-    x64 = X.astype(np.float64, copy=False)  # one network at a time: the Gram in float64
-    xtm = x64.T @ mu
+    xp = array_namespace(X)
+    x64 = xp.astype(X, xp.float64)  # one network at a time: the Gram in float64
+    xtm = x64.T @ xp.astype(mu, xp.float64)
     gram = x64.T @ x64 - xtm[:, None] - xtm[None, :] + mu @ mu
     del x64
-    evals, evecs = np.linalg.eigh((gram + gram.T) / 2)
+    evals, evecs = xp.linalg.eigh((gram + gram.T) / 2)
     keep = evals > evals[-1] * 1e-12 * len(evals)
     if keep.sum() < k:
         return None
     evals, evecs = evals[keep], evecs[:, keep]
-    return (evecs * np.sqrt(evals)).T, evecs / np.sqrt(evals)
+    return (evecs * xp.sqrt(evals)).T, evecs / xp.sqrt(evals)
 
 
 def init_w(n_units: Sequence[int], n_features: int, random_state: int = 0, dtype: type = np.float64) -> list[NDArray]:
-    """BrainIAK's initial ``W_i``: Q of a QR of uniform noise, one seeded stream per network."""
+    """BrainIAK's initial ``W_i``: Q of a QR of uniform noise, one seeded stream per network.
+
+    Parameters
+    ----------
+    n_units : sequence of int
+        Each network's number of units (at least ``n_features``).
+    n_features : int
+        The shared dimension ``k``.
+    random_state : int
+        Seed of the per-network seeds.
+    dtype : type
+        The arrays' dtype.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One ``(n_units_i, n_features)`` array with orthonormal columns per network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = init_w([5, 8], n_features=3)
+    >>> [x.shape for x in w], all(np.allclose(x.T @ x, np.eye(3)) for x in w)
+    ([(5, 3), (8, 3)], True)
+    """
+    return _init_w(n_units, n_features, random_state, dtype, NUMPY)
+
+
+def _init_w(n_units, n_features, random_state, dtype, xp, device=None):
+    """:func:`init_w`, the QR on ``device`` (the noise is numpy's either way, so torch input starts alike)."""
     seeder = np.random.RandomState(random_state)
     seeds = [seeder.randint(2**32) for _ in n_units]
 
     def one(seed, v):
-        return np.linalg.qr(np.random.RandomState(seed).random_sample((v, n_features)))[0].astype(dtype)
+        noise = xp.asarray(np.random.RandomState(seed).random_sample((v, n_features)), device=device)
+        return xp.astype(xp.linalg.qr(noise)[0], dtype)
 
-    return _each(one, seeds, n_units, k=n_features)
+    return _each(one, seeds, n_units, k=n_features) if xp is NUMPY else list(map(one, seeds, n_units))
 
 
 class _Stack:
@@ -190,9 +250,10 @@ class _Stack:
 
     def stack(self, w, c):
         """``[c_j W_j]`` stacked, ``(N, k)``."""
-        wc = np.empty((self.rows[-1], w[0].shape[1]), self.x.dtype)
+        xp = array_namespace(self.x)
+        wc = xp.empty((self.rows[-1], w[0].shape[1]), self.x.dtype, device=xp.device(self.x))
         for wj, cj, part in zip(w, c, self.split(wc)):
-            np.multiply(wj, float(cj), out=part, casting="same_kind")
+            xp.multiply(wj, float(cj), out=part)
         return wc
 
     def shared(self, wc):
@@ -217,7 +278,8 @@ class _BaseSRM(BaseEstimator):
     _reduce_wide = True  # fit wide networks on their Gram factor
     _gram_products = True  # form X_i S^T from the stack's Gram matrix where that is cheaper
 
-    def __init__(self, n_features=50, n_iter=10, tol=None, random_state=0):
+    def __init__(self, n_features: int = 50, n_iter: int = 10, tol: float | None = None,
+                 random_state: int = 0) -> None:
         self.n_features = n_features
         self.n_iter = n_iter
         self.tol = tol
@@ -225,6 +287,7 @@ class _BaseSRM(BaseEstimator):
 
     def _prepare(self, Xs):
         Xs = check_layer(Xs, min_networks=2)
+        xp = array_namespace(*Xs)
         k, n_examples = self.n_features, Xs[0].shape[1]
         if not (isinstance(k, (int, np.integer)) and k >= 1):
             raise ValueError(f"n_features must be a positive integer; got {k!r}")
@@ -240,9 +303,9 @@ class _BaseSRM(BaseEstimator):
                 f"n_features={k} exceeds the number of units of network(s) {small} "
                 f"({[Xs[i].shape[0] for i in small]}); choose k <= the smallest layer"
             )
-        dtype = np.result_type(*Xs)
+        dtype = np.result_type(*Xs) if xp is NUMPY else Xs[0].dtype  # tensors: one dtype (checked)
         self.mu_ = [X.mean(axis=1) for X in Xs]
-        w = init_w([X.shape[0] for X in Xs], k, self.random_state, dtype)
+        w = _init_w([X.shape[0] for X in Xs], k, self.random_state, dtype, xp, xp.device(Xs[0]))
         parts, bases = [], []  # what is stacked for each network: X_i and its means, or R_i
         for i, (X, mu) in enumerate(zip(Xs, self.mu_)):
             reduced = _row_space(X, mu, k) if self._reduce_wide and X.shape[0] > n_examples else None
@@ -251,13 +314,14 @@ class _BaseSRM(BaseEstimator):
                 bases.append(None)
             else:  # fit on R_i; the first S-step sees W_i^T X_i = (B_i^T X_i^T W_i)^T R_i
                 r, basis = reduced
-                parts.append((r.astype(dtype), np.zeros(len(r), dtype)))
+                parts.append((xp.astype(r, dtype), xp.zeros(len(r), dtype=dtype, device=xp.device(r))))
                 bases.append(basis)
-                w[i] = (basis.T @ _centred_product(X.T, mu, w[i], transpose=True)).astype(dtype)
-        rows = np.cumsum([0] + [len(p) for p, _ in parts])
-        x = np.empty((rows[-1], n_examples), dtype)
+                product = _centred_product(X.T, mu, w[i], transpose=True)
+                w[i] = xp.astype(basis.T @ xp.astype(product, basis.dtype), dtype)
+        rows = [int(r) for r in np.cumsum([0] + [len(p) for p, _ in parts])]
+        x = xp.empty((rows[-1], n_examples), dtype, device=xp.device(Xs[0]))
         for (p, mu), a, b in zip(parts, rows, rows[1:]):
-            np.subtract(p, mu[:, None], out=x[a:b], casting="same_kind")
+            xp.subtract(p, mu[:, None], out=x[a:b])
         self._fit_inputs = (Xs, bases)
         return _Stack(x, rows, k, self.n_iter, self._gram_products), w
 
@@ -265,7 +329,8 @@ class _BaseSRM(BaseEstimator):
         """Map the ``W_i`` of reduced (wide) networks back to unit space: ``W_i = X_i B_i W~_i``."""
         Xs, bases = self._fit_inputs
         del self._fit_inputs
-        return [wi if b is None else _centred_product(X, mu, (b @ wi).astype(X.dtype))
+        xp = array_namespace(*w)
+        return [wi if b is None else _centred_product(X, mu, xp.astype(b @ xp.astype(wi, b.dtype), X.dtype))
                 for X, mu, b, wi in zip(Xs, self.mu_, bases, w)]
 
     def _converged(self, history):
@@ -276,25 +341,77 @@ class _BaseSRM(BaseEstimator):
     def _check_fitted(self):
         check_is_fitted(self, "w_")
 
-    def transform(self, Xs):
-        """Shared-space responses ``W_i^T (X_i - mu_i)`` of the fitted networks, any examples."""
+    def transform(self, Xs: Sequence[ArrayLike]) -> list[NDArray[np.floating]]:
+        """Shared-space responses ``W_i^T (X_i - mu_i)`` of the fitted networks, any examples.
+
+        Parameters
+        ----------
+        Xs : sequence of array_like
+            One ``(n_units_i, n_examples)`` array per fitted network, in the order of ``fit``,
+            over any (the same) examples.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One ``(k, n_examples)`` array per network.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            For another number of networks or of units than in ``fit``, or invalid arrays.
+        TypeError
+            For tensors of another dtype than the fitted model's.
+        """
         self._check_fitted()
         Xs = check_layer(Xs, min_examples=1)
+        namespace(*Xs, *self.w_, name="Xs and the fitted w_")
         if len(Xs) != len(self.w_):
             raise ValueError(f"expected {len(self.w_)} networks (as in fit); got {len(Xs)}")
         for i, (X, w) in enumerate(zip(Xs, self.w_)):
             if X.shape[0] != w.shape[0]:
                 raise ValueError(f"Xs[{i}] has {X.shape[0]} units; network {i} was fitted with {w.shape[0]}")
+        if array_namespace(*Xs) is not NUMPY and Xs[0].dtype != self.w_[0].dtype:  # numpy promotes; torch refuses
+            raise TypeError(f"Xs are {Xs[0].dtype} tensors but the model was fitted on {self.w_[0].dtype}: cast them")
         return [w.T @ (X - mu[:, None]) for X, w, mu in zip(Xs, self.w_, self.mu_)]
 
-    def fit_network(self, X):
+    def fit_network(self, X: ArrayLike) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
         """Map a network not seen in ``fit`` into the shared space.
 
         ``X`` holds its responses to the examples used in ``fit`` (same order).
-        Returns ``(w, mu)``; its shared response to new examples ``Z`` is
-        ``w.T @ (Z - mu[:, None])``.
+        Its shared response to new examples ``Z`` is ``w.T @ (Z - mu[:, None])``.
+
+        Parameters
+        ----------
+        X : array_like
+            ``(n_units, n_fit_examples)``, at least ``k`` units.
+
+        Returns
+        -------
+        w : numpy.ndarray
+            ``(n_units, k)``, orthonormal columns.
+        mu : numpy.ndarray
+            ``(n_units,)`` unit means.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            If ``X`` does not cover the fit examples or has fewer than ``k`` units.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> Xs = [rng.standard_normal((6, 40)) for _ in range(3)]
+        >>> w, mu = DetSRM(n_features=2).fit(Xs[:2]).fit_network(Xs[2])   # a third network, fitted afterwards
+        >>> w.shape, mu.shape
+        ((6, 2), (6,))
         """
         self._check_fitted()
+        xp = namespace(X, self.s_, name="X and the fitted s_")
         X = check_activations(X)
         if X.shape[1] != self.s_.shape[1]:
             raise ValueError(f"X must respond to the {self.s_.shape[1]} fit examples; got {X.shape[1]}")
@@ -302,14 +419,19 @@ class _BaseSRM(BaseEstimator):
         if X.shape[0] < k:
             raise ValueError(f"X has {X.shape[0]} units, fewer than the {k} shared features")
         mu = X.mean(axis=1)
-        return procrustes((X - mu[:, None]) @ self.s_.T.astype(X.dtype)), mu
+        return procrustes((X - mu[:, None]) @ xp.astype(self.s_.T, X.dtype)), mu
 
-    def transform_subject(self, X):
+    def transform_subject(self, X: ArrayLike) -> NDArray[np.floating]:
         """BrainIAK's name for :meth:`fit_network`, returning only ``w`` as BrainIAK does.
 
         BrainIAK's ``transform_subject`` fits ``w`` on uncentred ``X``; here ``X`` is centred
         first, and its unit means ``mu`` (needed to map new examples) come from
         :meth:`fit_network`.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_units, k)``, the ``w`` of :meth:`fit_network`.
         """
         return self.fit_network(X)[0]
 
@@ -357,7 +479,29 @@ class DetSRM(_BaseSRM):
     [0.97, 0.97, 0.97, 0.97]
     """
 
-    def fit(self, Xs, y=None):
+    def fit(self, Xs: Sequence[ArrayLike], y: None = None) -> DetSRM:
+        """Fit the ``W_i`` and ``S`` to the networks' responses to the same examples.
+
+        Parameters
+        ----------
+        Xs : sequence of array_like
+            One ``(n_units_i, n_examples)`` array per network, at least two, each with at least
+            ``n_features`` units.
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        DetSRM
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            For fewer than two networks, networks over different examples, NaN or infinite
+            values, or an ``n_features`` above the examples or a network's units; for invalid
+            ``n_features``, ``n_iter`` or ``tol``.
+        """
         data, w = self._prepare(Xs)
         m, n_examples = len(w), data.x.shape[1]
         mean = np.full(m, 1 / m)
@@ -404,38 +548,74 @@ class SRM(_BaseSRM):
     loglik_ : ndarray
         Log-likelihood of the centred data at the start of each iteration (the parameters that
         iteration improves); never decreases.
+
+    Examples
+    --------
+    Four networks of 8 units, each an orthonormal embedding of one 3-dimensional response, plus
+    noise of variance 0.01, which the model recovers:
+
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> S = rng.standard_normal((3, 200))
+    >>> Xs = [random_orthogonal(8, i)[:, :3] @ S + 0.1 * rng.standard_normal((8, 200)) for i in range(4)]
+    >>> model = SRM(n_features=3, n_iter=20).fit(Xs)
+    >>> model.rho2_.round(3), [z.shape for z in model.transform(Xs)]
+    (array([0.01, 0.01, 0.01, 0.01]), [(3, 200), (3, 200), (3, 200), (3, 200)])
     """
 
-    def fit(self, Xs, y=None):
+    def fit(self, Xs: Sequence[ArrayLike], y: None = None) -> SRM:
+        """Fit the model by EM to the networks' responses to the same examples.
+
+        Parameters
+        ----------
+        Xs : sequence of array_like
+            One ``(n_units_i, n_examples)`` array per network, at least two, each with at least
+            ``n_features`` units.
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        SRM
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`DetSRM.fit`.
+        """
         data, w = self._prepare(Xs)
         n_examples, k = data.x.shape[1], self.n_features
-        units = np.array([X.shape[0] for X in self._fit_inputs[0]])
+        xp = array_namespace(data.x)
+        device = xp.device(data.x)
+        units = np.array([X.shape[0] for X in self._fit_inputs[0]])  # per-network numbers stay on the host
         sq = np.array([_sumsq(x) for x in data.split(data.x)])
-        rho2, sigma_s = np.ones(len(w)), np.eye(k)
+        rho2, sigma_s = np.ones(len(w)), xp.eye(k, dtype=xp.float64, device=device)
         history = []
         for _ in range(self.n_iter):
             # E-step.  With y = sum_i W_i^T x_i / rho_i^2, the posterior mean is s = P y, so
             # every product with the data goes through X_i y^T (stacked z) and y y^T.
             wc = data.stack(w, 1 / rho2)
             z = data.cross(wc)
-            yy = (wc.T @ z).astype(np.float64)
+            yy = xp.astype(wc.T @ z, xp.float64)
             post_cov, logdet_ratio = self._posterior(sigma_s, rho2)
             history.append(self._loglik(yy, post_cov, logdet_ratio, rho2, sq, units, n_examples))
             # M-step: each parameter block is maximised exactly given the posterior.
             sigma_s = post_cov + post_cov @ yy @ post_cov / n_examples  # E[s s^T]
-            trace_term = n_examples * np.trace(sigma_s)
-            a = data.split(z @ post_cov.astype(z.dtype))  # X_i s^T
+            trace_term = n_examples * float(xp.trace(sigma_s))
+            a = data.split(z @ xp.astype(post_cov, z.dtype))  # X_i s^T
             w = _procrustes_each(a)
             fit_term = np.array([_sumsq(wi, ai) for wi, ai in zip(w, a)])
             rho2 = (sq - 2 * fit_term + trace_term) / (n_examples * units)
             # Noise-free data drive rho2 to 0 (and rounding below it): floor it at
             # machine precision relative to each network's variance.
-            rho2 = np.maximum(rho2, np.finfo(data.x.dtype).eps * sq / (n_examples * units))
+            rho2 = np.maximum(rho2, eps(data.x.dtype) * sq / (n_examples * units))
             if self._converged(history):
                 break
         post_cov = self._posterior(sigma_s, rho2)[0]
-        self.s_ = post_cov.astype(data.x.dtype) @ data.shared(data.stack(w, 1 / rho2))
-        self.w_, self.rho2_, self.sigma_s_ = self._lift(w), rho2, sigma_s
+        self.s_ = xp.astype(post_cov, data.x.dtype) @ data.shared(data.stack(w, 1 / rho2))
+        self.w_, self.rho2_, self.sigma_s_ = self._lift(w), xp.asarray(rho2, device=device), sigma_s
         self.loglik_ = np.array(history)
         self.n_iter_ = len(history)
         return self
@@ -449,16 +629,18 @@ class SRM(_BaseSRM):
         ``log det C``.  One solve with a matrix whose eigenvalues are at least 1, instead of two
         inverses, one of them of the possibly ill-conditioned ``Sigma_s``.
         """
+        xp = array_namespace(sigma_s)
         c = np.sum(1 / rho2) * sigma_s
-        c[np.diag_indices_from(c)] += 1
-        post_cov = np.linalg.solve(c, sigma_s)
-        return (post_cov + post_cov.T) / 2, np.linalg.slogdet(c)[1]
+        c += xp.eye(len(c), dtype=c.dtype, device=xp.device(c))
+        post_cov = xp.linalg.solve(c, sigma_s)
+        return (post_cov + post_cov.T) / 2, float(xp.linalg.slogdet(c)[1])
 
     @staticmethod
     def _loglik(yy, post_cov, logdet_ratio, rho2, sq, units, n_examples):
         """Marginal log-likelihood of the centred data, via Woodbury: ``C = W Sigma_s W^T + Psi``."""
         logdet_c = np.sum(units * np.log(rho2)) + logdet_ratio
-        quad = np.sum(sq / rho2) - np.sum(yy * post_cov)  # sum_i ||x_i||^2 / rho_i^2 - y^T P y
+        # sum_i ||x_i||^2 / rho_i^2 - y^T P y
+        quad = np.sum(sq / rho2) - float(array_namespace(yy).sum(yy * post_cov))
         return -0.5 * (n_examples * (units.sum() * np.log(2 * np.pi) + logdet_c) + quad)
 
 
@@ -474,8 +656,44 @@ def variance_explained(model: DetSRM | SRM, Xs: Sequence[ArrayLike], leave_one_o
     network ``i`` itself, which flatters the score (with ``k = n_units`` and one
     network it is trivially 1).  ``leave_one_out=True`` estimates ``S_bar`` from
     the other networks only, a true prediction of network ``i``.
+
+    Parameters
+    ----------
+    model : DetSRM or SRM
+        A fitted model.
+    Xs : sequence of array_like
+        One ``(n_units_i, n_examples)`` array per fitted network, new examples (or the fit ones).
+    leave_one_out : bool
+        Estimate ``S_bar`` without network ``i``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_networks,)`` (a tensor for tensor input).
+
+    Raises
+    ------
+    ValueError
+        As ``model.transform``; with ``leave_one_out`` and one network; if a network's ``X_i``
+        equals its unit means (no variance).
+
+    Examples
+    --------
+    Held-out examples of four networks sharing a 3-dimensional response (see :class:`SRM`):
+
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> maps = [random_orthogonal(8, i)[:, :3] for i in range(4)]
+    >>> def networks(n):   # n examples of one shared response, seen by each network plus noise
+    ...     S = rng.standard_normal((3, n))
+    ...     return [w @ S + 0.1 * rng.standard_normal((8, n)) for w in maps]
+    >>> model = SRM(n_features=3).fit(networks(200))
+    >>> variance_explained(model, networks(50), leave_one_out=True).round(2)
+    array([0.97, 0.97, 0.97, 0.97])
     """
     shared = model.transform(Xs)
+    xp = array_namespace(*shared)
     total = sum(shared)
     n = len(shared)
     if leave_one_out and n < 2:
@@ -483,9 +701,9 @@ def variance_explained(model: DetSRM | SRM, Xs: Sequence[ArrayLike], leave_one_o
     out = []
     for i, (X, w, mu, z) in enumerate(zip(Xs, model.w_, model.mu_, shared)):
         s_bar = (total - z) / (n - 1) if leave_one_out else total / n
-        r = np.asarray(X, dtype=w.dtype) - mu[:, None]
+        r = xp.astype(xp.asarray(X), w.dtype) - mu[:, None]
         variance = _sumsq(r)
         if not variance > 0:
             raise ValueError(f"Xs[{i}] equals the unit means learned in fit: no variance to explain")
         out.append(1 - _sumsq(r - w @ s_bar) / variance)
-    return np.array(out)
+    return xp.asarray(out, dtype=xp.float64, device=xp.device(shared[0]))
