@@ -51,6 +51,8 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/bench_cca.py
 	$(PY) benchmarks/bench_shape.py
 	$(PY) benchmarks/bench_matching.py
+	$(PY) benchmarks/bench_train.py
+	$(PY) benchmarks/bench_gpu.py
 
 clean:
 	rm -rf _build

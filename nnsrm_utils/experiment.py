@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -26,29 +27,97 @@ from .profiles import Profile, Variant, get_profile
 from .record import MANIFEST, neuron_activity, record_activations, versions
 
 RUNS_ENV = "NNSRM_RUNS"
+#: A run's wall times, summed over the sessions that trained and recorded it.
+TIMING = "timing.json"
 
 
 def runs_root(root: str | os.PathLike | None = None) -> Path:
-    """Where trained runs are kept: ``root``, else ``$NNSRM_RUNS``, else ``~/.cache/nnsrm/runs``."""
+    """Where trained runs are kept: ``root``, else ``$NNSRM_RUNS``, else ``~/.cache/nnsrm/runs``.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder, ``~`` expanded (not created).
+
+    Examples
+    --------
+    >>> runs_root("/data/runs").as_posix()
+    '/data/runs'
+    """
     return Path(root or os.environ.get(RUNS_ENV) or data.cache_home() / "runs").expanduser()
 
 
 def run_path(architecture: str, profile: str, dataset: str, root: str | os.PathLike | None = None,
              variant: str | None = None) -> Path:
-    """The folder of one run, named after its architecture, dataset, profile and variant."""
+    """The folder of one run, named after its architecture, dataset, profile and variant.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<runs_root(root)>/<architecture>-<dataset>-<profile>[-<variant>]`` (not created).
+
+    Examples
+    --------
+    >>> run_path("convnet", "quick", "cifar10", root="/data/runs", variant="random-labels").as_posix()
+    '/data/runs/convnet-cifar10-quick-random-labels'
+    """
     return runs_root(root) / "-".join([architecture, dataset, profile] + ([variant] if variant else []))
 
 
 def run_experiment(architecture: Literal["convnet", "resnet18"], profile: str | Profile | None = None,
                    dataset: str | None = None, root: str | os.PathLike | None = None,
                    data_root: str | os.PathLike | None = None, device: str | None = None, progress: bool | None = None,
-                   variant: str | None = None) -> Path:
+                   variant: str | None = None, batched: bool | None = None) -> Path:
     """Train the profile's networks, recording activations at every logged epoch; returns the run folder.
 
     ``variant`` names one of the profile's :class:`~nnsrm_utils.profiles.Variant` (wider or
     narrower networks, random labels), trained into a run folder of its own.  ``progress``:
     show progress bars, for a download too (``None``: only on Colab or in a terminal).
+    ``batched``: train all the networks at once as one model (:mod:`nnsrm_utils.batched`; the
+    same files) rather than one at a time (``None``: batched on CUDA, one at a time on the CPU).
+
+    Parameters
+    ----------
+    architecture : {"convnet", "resnet18"}
+        The networks trained.
+    profile : str or Profile, optional
+        A profile's name or the profile (:mod:`nnsrm_utils.profiles`; None: ``$NNSRM_PROFILE``, else ``quick``).
+    dataset : str, optional
+        The dataset (None: the profile's).
+    root : str or os.PathLike, optional
+        Where runs are kept (:func:`runs_root`).
+    data_root : str or os.PathLike, optional
+        Where datasets are kept (:func:`nnsrm_utils.data.data_root`).
+    device : str, optional
+        torch's device (None: CUDA when available, else the CPU).
+    progress, variant, batched
+        As above.
+
+    Returns
+    -------
+    pathlib.Path
+        The run folder (:func:`run_path`), read by :func:`nnsrm_utils.analysis.read_run`.
+
+    Raises
+    ------
+    ValueError
+        If the run folder holds a run of another configuration, or for an unknown profile,
+        variant or dataset.
+    FileNotFoundError
+        If the dataset is not on this machine and cannot be downloaded.
+
+    Examples
+    --------
+    Trains four small networks on a CIFAR-10 subset (minutes on a CPU, and the dataset is
+    downloaded first), so not run here:
+
+    >>> run = run_experiment("convnet", "quick")  # doctest: +SKIP
+    >>> run.name  # doctest: +SKIP
+    'convnet-cifar10-jpeg-quick'
     """
+    import torch
+
+    from .batched import train_networks
     from .train import load_weights, train_network
 
     profile = get_profile(profile)
@@ -76,21 +145,51 @@ def run_experiment(architecture: Literal["convnet", "resnet18"], profile: str | 
     _check_same_run(run, manifest)
     (run / MANIFEST).write_text(json.dumps(manifest))
 
+    net_dirs = [run / f"net{i:02d}" for i in range(len(seeds))]
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if batched is None:
+        batched = torch.device(device).type == "cuda"
+    seconds = {"training": 0.0, "recording": 0.0}
+    untimed = not (run / TIMING).exists() and any(d.exists() for d in net_dirs)  # begun before times were kept
     with progress_bar(len(seeds) * (config.epochs + len(config.logged_epochs)), f"{architecture} ({images.label})",
                       progress, unit="step") as bar:
-        for i, seed in enumerate(seeds):
-            net_dir = run / f"net{i:02d}"
-            train_network(config, x_train, y_train, seed, net_dir, device, progress=lambda epoch, row: bar.update(1))
+        start = time.perf_counter()
+        if batched:
+            train_networks(config, x_train, y_train, seeds, net_dirs, device,
+                           progress=lambda epoch, rows: bar.update(len(rows)))
+        seconds["training"] += time.perf_counter() - start
+        for seed, net_dir in zip(seeds, net_dirs):
+            start = time.perf_counter()
+            if not batched:
+                train_network(config, x_train, y_train, seed, net_dir, device,
+                              progress=lambda epoch, row: bar.update(1))
+            seconds["training"] += time.perf_counter() - start
+            start = time.perf_counter()
             for epoch in config.logged_epochs:
                 rec = net_dir / f"activations_epoch{epoch:03d}"
                 if not (rec / MANIFEST).exists():
-                    model = load_weights(config, net_dir, epoch, device or "cpu")
+                    model = load_weights(config, net_dir, epoch, device)
                     record_activations(model, model.analysed_layers, x_analysis, rec, max_units=profile.max_units,
-                                       unit_seed=seed, device=device or "cpu",
+                                       unit_seed=seed, device=device,
                                        metadata={"seed": seed, "epoch": epoch, "profile": profile.name,
                                                  "dataset": images.label})
                 bar.update(1)
+            seconds["recording"] += time.perf_counter() - start
+    _add_wall_time(run, None if untimed else seconds, device)
     return run
+
+
+def _add_wall_time(run, seconds, device):
+    """Add this call's training and recording ``seconds`` to the run's ``timing.json``: a run
+    resumed over several sessions sums them, and a run begun before times were kept (``seconds``
+    None) has none (the manifest defines the run, so it holds no times)."""
+    path = run / TIMING
+    timing = json.loads(path.read_text()) if path.exists() else {"training_s": 0.0, "recording_s": 0.0, "devices": []}
+    for key in ("training", "recording"):
+        known = seconds is not None and timing[f"{key}_s"] is not None
+        timing[f"{key}_s"] = round(timing[f"{key}_s"] + seconds[key], 1) if known else None
+    timing["devices"] = sorted(set(timing["devices"]) | {str(device)})
+    path.write_text(json.dumps(timing))
 
 
 def _training_set(images, n_images, random_labels, seed):
@@ -113,6 +212,40 @@ def training_activity(run: str | os.PathLike, epoch: int, n_images: int | None =
 
     Recomputed from the checkpoints, with the same units kept as in the run's recordings;
     ``n_images`` keeps a stratified subset of the training images (None: all of them).
+
+    Parameters
+    ----------
+    run : str or os.PathLike
+        A run folder with its checkpoints.
+    epoch : int
+        A logged epoch.
+    n_images : int, optional
+        Training images kept (None: all).
+    data_root : str or os.PathLike, optional
+        Where datasets are kept.
+    device : str, optional
+        torch's device (None: the CPU).
+
+    Returns
+    -------
+    activity : dict
+        Layer -> one float32 ``(n_units, n_images)`` array per network.
+    labels : numpy.ndarray
+        ``(n_images,)`` training labels.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the run has no manifest or no checkpoint of ``epoch``, or its dataset is not on this
+        machine and cannot be downloaded.
+
+    Examples
+    --------
+    Needs a trained run and its dataset (recomputed from the checkpoints), so not run here:
+
+    >>> activity, labels = training_activity(run_experiment("convnet", "quick"), 3, n_images=500)  # doctest: +SKIP
+    >>> activity["dense"][0].shape, labels.shape  # doctest: +SKIP
+    ((300, 500), (500,))
     """
     from .record import layer_outputs
     from .train import TrainConfig, load_weights
@@ -147,6 +280,41 @@ def load_neurons(run: str | os.PathLike, epoch: int, layers: Sequence[str] | Non
     ``relu=True`` (theirs) a neuron's activity is its ReLU output: layers recorded before the
     ReLU that follows them (the ConvNet's ``dense``, the ResNet's batch norms) get it here;
     only the ConvNet's ``logits``, the network's output, stay linear.
+
+    Parameters
+    ----------
+    run : str or os.PathLike
+        A run folder with its checkpoints.
+    epoch : int
+        A logged epoch.
+    layers : sequence of str, optional
+        The layers (None: every analysed layer).
+    n_images, max_positions, relu
+        As above.
+    data_root : str or os.PathLike, optional
+        Where datasets are kept.
+    device : str, optional
+        torch's device (None: the CPU).
+
+    Returns
+    -------
+    dict
+        Layer -> one float32 ``(n_neurons, n_points)`` array per network.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the run has no manifest or no checkpoint of ``epoch``, or its dataset is not on this
+        machine and cannot be downloaded.
+
+    Examples
+    --------
+    Needs a trained run and its dataset (recomputed from the checkpoints), so not run here; the
+    ConvNet's ``pool1`` has 32 channels, each a neuron over 10,000 sampled (image, position) points:
+
+    >>> neurons = load_neurons(run_experiment("convnet", "quick"), 3, ["pool1"], n_images=100)  # doctest: +SKIP
+    >>> len(neurons["pool1"]), neurons["pool1"][0].shape  # doctest: +SKIP
+    (4, (32, 10000))
     """
     from .train import TrainConfig, load_weights
 

@@ -10,14 +10,18 @@ Files, in ``net_dir``: ``epoch_000.pt`` ... (weights at each logged epoch; epoch
 initialisation), ``state.pt`` (everything needed to resume, rewritten after every epoch),
 ``history.json`` (loss and accuracy per epoch).  All loads use ``weights_only=True``.
 """
+from __future__ import annotations
+
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
 from .models import build_model
@@ -25,7 +29,20 @@ from .models import build_model
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How one network is trained (the profiles in :mod:`nnsrm_utils.profiles` fill it in)."""
+    """How one network is trained (the profiles in :mod:`nnsrm_utils.profiles` fill it in).
+
+    ``model_kwargs`` go to :func:`~nnsrm_utils.models.build_model`; weights are saved at the
+    ``logged_epochs`` (0: the initialisation); the learning rate drops by ``plateau_factor``
+    after ``plateau_patience`` epochs without a lower training loss, down to ``min_lr``.
+
+    Examples
+    --------
+    A ConvNet of an eighth of the width, trained for 2 epochs:
+
+    >>> config = TrainConfig(model_kwargs={"width": 0.125}, epochs=2, logged_epochs=(0, 2))
+    >>> config.optimizer, config.lr, config.batch_size
+    ('rmsprop', 0.0001, 32)
+    """
 
     architecture: str = "convnet"
     n_classes: int = 10
@@ -54,8 +71,29 @@ def _optimizer(config, model):
     raise ValueError(f"optimizer must be 'rmsprop' or 'adam'; got {config.optimizer!r}")
 
 
-def augment(x, generator):
-    """Random shifts of up to 3 pixels (10% of 32) with zero padding, and horizontal flips."""
+def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random shifts of up to 3 pixels (10% of 32) with zero padding, and horizontal flips.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        ``(n, C, H, W)`` images on the CPU.
+    generator : torch.Generator
+        The CPU generator the shifts and flips are drawn from (shifts first, then flips).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n, C, H, W)``: each image shifted by up to 3 pixels each way and flipped with
+        probability 1/2.
+
+    Examples
+    --------
+    >>> import torch
+    >>> augment(torch.arange(4.0).reshape(1, 1, 2, 2), torch.Generator().manual_seed(0))
+    tensor([[[[3., 2.],
+              [0., 0.]]]])
+    """
     n, _, h, w = x.shape
     padded = nn.functional.pad(x, (3, 3, 3, 3))
     dy, dx = (torch.randint(0, 7, (2, n), generator=generator))
@@ -73,11 +111,52 @@ def _save(obj, path):
     os.replace(tmp, path)  # never leave a half-written checkpoint
 
 
-def train_network(config, x_train, y_train, seed, net_dir, device=None, progress=None):
+def train_network(config: TrainConfig, x_train: ArrayLike | torch.Tensor, y_train: ArrayLike | torch.Tensor,
+                  seed: int, net_dir: str | os.PathLike, device: str | torch.device | None = None,
+                  progress: Callable[[int, dict], None] | None = None) -> nn.Module:
     """Train (or resume, or just load) one network; returns the model in eval mode.
 
-    ``x_train`` float32 ``(n, 3, 32, 32)`` and ``y_train`` int64 ``(n,)``, as tensors or arrays.
-    ``progress`` is an optional callable ``progress(epoch, history_row)``.
+    Epochs whose state ``net_dir`` already holds are not trained again: a finished network
+    is only loaded, an interrupted one resumes after its last epoch.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Architecture and training.
+    x_train : array_like or torch.Tensor
+        float32 ``(n, 3, 32, 32)`` training images.
+    y_train : array_like or torch.Tensor
+        int64 ``(n,)`` labels.
+    seed : int
+        Fixes the initial weights, the example order, the augmentation and dropout.
+    net_dir : str or os.PathLike
+        The network's folder (created when missing).
+    device : str or torch.device, optional
+        Default: CUDA when available, else the CPU.
+    progress : callable, optional
+        ``progress(epoch, history_row)`` after every epoch trained.
+
+    Returns
+    -------
+    torch.nn.Module
+        The model after ``config.epochs`` epochs, in eval mode, on ``device``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown optimizer or architecture.
+
+    Examples
+    --------
+    An eighth-width ConvNet trained for one epoch of two steps on 8 random images:
+
+    >>> import tempfile, torch
+    >>> config = TrainConfig(model_kwargs={"width": 0.125}, epochs=1, logged_epochs=(0, 1), batch_size=4)
+    >>> x, y = torch.randn(8, 3, 32, 32), torch.arange(8)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     model = train_network(config, x, y, seed=0, net_dir=tmp, device="cpu")
+    ...     sorted(p.name for p in Path(tmp).iterdir())
+    ['epoch_000.pt', 'epoch_001.pt', 'history.json', 'state.pt']
     """
     net_dir = Path(net_dir)
     net_dir.mkdir(parents=True, exist_ok=True)
@@ -121,9 +200,14 @@ def train_network(config, x_train, y_train, seed, net_dir, device=None, progress
     return model.eval()
 
 
+def _epoch_generator(seed, epoch):
+    """The generator of a network's example order and augmentation in one epoch (also the batched path's)."""
+    return torch.Generator().manual_seed(int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0]))
+
+
 def _train_epoch(config, model, opt, x, y, seed, epoch, device):
     model.train()
-    generator = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0]))
+    generator = _epoch_generator(seed, epoch)
     order = torch.randperm(len(x), generator=generator)
     total, correct, n = 0.0, 0, 0
     for start in range(0, len(x), config.batch_size):
@@ -143,8 +227,48 @@ def _train_epoch(config, model, opt, x, y, seed, epoch, device):
     return {"epoch": epoch, "loss": total / n, "accuracy": correct / n}
 
 
-def load_weights(config, net_dir, epoch, device="cpu"):
-    """The network as it was at a logged epoch."""
+def load_weights(config: TrainConfig, net_dir: str | os.PathLike, epoch: int,
+                 device: str | torch.device = "cpu") -> nn.Module:
+    """The network as it was at a logged epoch.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The configuration it was trained with (its architecture).
+    net_dir : str or os.PathLike
+        The network's folder (:func:`train_network`).
+    epoch : int
+        A logged epoch (0: the initialisation).
+    device : str or torch.device
+        Where the weights are loaded.
+
+    Returns
+    -------
+    torch.nn.Module
+        The model, in eval mode.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``net_dir`` holds no checkpoint of ``epoch``.
+
+    Examples
+    --------
+    A checkpoint of an initialisation written by hand, as :func:`train_network` writes it:
+
+    >>> import tempfile, torch
+    >>> from nnsrm_utils.models import build_model
+    >>> config = TrainConfig(model_kwargs={"width": 0.125})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     torch.save(build_model("convnet", width=0.125).state_dict(), Path(tmp) / "epoch_000.pt")
+    ...     model = load_weights(config, tmp, 0)
+    ...     load_weights(config, tmp, 1)
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no checkpoint for epoch 1 in ... (logged: (0, 1, 2, 4, 6, 9, 14, 21, 32, 50))
+    >>> model.training
+    False
+    """
     path = Path(net_dir) / f"epoch_{epoch:03d}.pt"
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint for epoch {epoch} in {net_dir} (logged: {config.logged_epochs})")
@@ -154,8 +278,36 @@ def load_weights(config, net_dir, epoch, device="cpu"):
 
 
 @torch.no_grad()
-def accuracy(model, x, y, batch_size=500, device="cpu"):
-    """The share of the images ``x`` whose labels ``y`` the model predicts, in eval mode."""
+def accuracy(model: nn.Module, x: ArrayLike | torch.Tensor, y: ArrayLike | torch.Tensor, batch_size: int = 500,
+             device: str | torch.device = "cpu") -> float:
+    """The share of the images ``x`` whose labels ``y`` the model predicts, in eval mode.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps a batch of ``x`` to ``(batch, n_classes)`` logits; left in eval mode on ``device``.
+    x : array_like or torch.Tensor
+        ``(n, ...)`` inputs, e.g. float32 ``(n, 3, 32, 32)`` images.
+    y : array_like or torch.Tensor
+        ``(n,)`` integer labels.
+    batch_size : int
+        Inputs per forward pass.
+    device : str or torch.device
+        Where the model runs.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Examples
+    --------
+    A "model" whose logits are its one-hot inputs, right on three of four:
+
+    >>> import torch
+    >>> accuracy(torch.nn.Identity(), torch.eye(3)[[0, 1, 2, 0]], torch.tensor([0, 1, 2, 1]))
+    0.75
+    """
     model.eval().to(device)
     x, y = torch.as_tensor(x), torch.as_tensor(y)
     hits = sum((model(x[i:i + batch_size].to(device)).argmax(1).cpu() == y[i:i + batch_size]).sum().item()

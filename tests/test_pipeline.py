@@ -64,6 +64,24 @@ def test_rerun_resumes_without_retraining(tiny_run, tiny_jpeg):
     assert (path / "net00" / "epoch_001.pt").stat().st_mtime_ns == stamp
 
 
+def test_wall_times_are_summed_over_sessions(tiny_run, tiny_jpeg, tmp_path):
+    import json
+    import shutil
+
+    path, runs = tiny_run
+    timing = json.loads((path / experiment.TIMING).read_text())
+    assert timing["training_s"] > 0 and timing["recording_s"] > 0 and timing["devices"] == ["cpu"]
+    experiment.run_experiment("convnet", TINY, root=runs, data_root=tiny_jpeg)  # nothing left to do
+    again = json.loads((path / experiment.TIMING).read_text())
+    assert again["training_s"] - timing["training_s"] < 1
+    # a run begun before times were kept has none, rather than only the last session's
+    old = tmp_path / path.name
+    shutil.copytree(path, old)
+    (old / experiment.TIMING).unlink()
+    experiment.run_experiment("convnet", TINY, root=tmp_path, data_root=tiny_jpeg)
+    assert json.loads((old / experiment.TIMING).read_text())["training_s"] is None
+
+
 def test_changed_configuration_is_refused(tiny_run, tiny_jpeg):
     path, runs = tiny_run
     from dataclasses import replace
