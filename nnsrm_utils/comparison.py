@@ -111,6 +111,22 @@ def _check_names(names):
 def pairwise(xs: Sequence[ArrayLike], names: Sequence[str] = MEASURES) -> dict[str, NDArray[np.float64]]:
     """Each measure between every pair of networks ``i < j``: ``{name: array over pairs}``.
 
+    ``xs`` is one layer of each network, ``(n_units_i, n_examples)`` over the same examples;
+    ``names`` are some of :data:`MEASURES`.
+
+    Returns
+    -------
+    dict
+        ``{name: (n_pairs,) array}``, the pairs in the order of ``itertools.combinations``;
+        PWCCA weighted by network ``i`` of each pair.
+
+    Raises
+    ------
+    ValueError
+        For an unknown measure name, or a layer that is not 2-D, has NaN or infinite values,
+        fewer than 4 examples or does not vary, or layers over different numbers of examples.
+        The CCA family and linear CKA warn (``RuntimeWarning``) where they are degenerate.
+
     Examples
     --------
     Three networks whose layers are rotations of one another:
@@ -130,21 +146,85 @@ def pairwise(xs: Sequence[ArrayLike], names: Sequence[str] = MEASURES) -> dict[s
 
 def between(xs: Sequence[ArrayLike], ys: Sequence[ArrayLike], names: Sequence[str] = MEASURES) -> dict[str, NDArray[np.float64]]:
     """Each measure between every network of one group and every network of another (Morcos et
-    al.'s "inter" comparison): ``{name: array over the pairs (i, j)}``, PWCCA weighted by ``xs[i]``."""
+    al.'s "inter" comparison): ``{name: array over the pairs (i, j)}``, PWCCA weighted by ``xs[i]``.
+
+    Returns
+    -------
+    dict
+        ``{name: (len(xs) * len(ys),) array}``, the pairs ``(i, j)`` in row-major order.
+
+    Raises
+    ------
+    ValueError
+        For an unknown measure name, or a layer that is not 2-D, has NaN or infinite values,
+        fewer than 4 examples or does not vary, or layers over different numbers of examples.
+        The CCA family and linear CKA warn (``RuntimeWarning``) where they are degenerate.
+
+    Examples
+    --------
+    A network and its rotated copy, against an unrelated network and the first again:
+
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((5, 300))
+    >>> scores = between([X, random_orthogonal(5, 1) @ X], [rng.standard_normal((5, 300)), X], ["linear CKA"])
+    >>> scores["linear CKA"].round(2).tolist()   # pairs (0, 0), (0, 1), (1, 0), (1, 1)
+    [0.02, 1.0, 0.02, 1.0]
+    """
     names = _check_names(names)
     return {name: m.ravel() for name, m in _matrices(_prepared(xs, "xs"), _prepared(ys, "ys"), names).items()}
 
 
 def shuffled(xs: Sequence[NDArray], random_state: int = 0) -> list[NDArray]:
     """The same networks with the examples of each permuted independently: what each measure
-    gives when the layers share nothing but their sizes and marginal statistics."""
+    gives when the layers share nothing but their sizes and marginal statistics.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Each of ``xs`` ``(n_units, n_examples)`` with its columns in a new order, drawn with
+        ``random_state``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnsrm_utils.cca import cka
+    >>> X = np.random.default_rng(0).standard_normal((5, 300))
+    >>> X2, = shuffled([X])
+    >>> sorted(X2[0]) == sorted(X[0]), round(cka(X, X2), 1)   # the same values, no correspondence left
+    (True, 0.0)
+    """
     rng = np.random.default_rng(random_state)
     return [x[:, rng.permutation(x.shape[1])] for x in xs]
 
 
 def shuffled_similarities(x: ArrayLike, y: ArrayLike, name: str, orders: Sequence[ArrayLike]) -> NDArray[np.float64]:
     """``name`` between ``x`` and ``y`` ``(n_units, n_examples)``, followed by its value with the
-    examples of ``y`` in each of ``orders`` (a permutation null): each layer is prepared once."""
+    examples of ``y`` in each of ``orders`` (a permutation null): each layer is prepared once.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(1 + len(orders),)``: the score, then one per order.
+
+    Raises
+    ------
+    ValueError
+        For an unknown measure name, or a layer that is not 2-D, has NaN or infinite values,
+        fewer than 4 examples or does not vary, or layers over different numbers of examples.
+        The CCA family and linear CKA warn (``RuntimeWarning``) where they are degenerate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((5, 300))
+    >>> orders = [rng.permutation(300) for _ in range(3)]
+    >>> shuffled_similarities(X, random_orthogonal(5, 1) @ X, "linear CKA", orders).round(1)
+    array([1., 0., 0., 0.])
+    """
     names = _check_names([name])
     a, b = _Layer(x, "X"), _Layer(y, "Y")
     return np.array([_similarities(a, layer, names)[name] for layer in (b, *(b.permuted(o) for o in orders))])
@@ -155,6 +235,18 @@ def layer_similarities(net_a: Sequence[ArrayLike], net_b: Sequence[ArrayLike],
     """Every layer of one network against every layer of another: ``{name: (layers of a, layers
     of b) array}`` (Kornblith et al.'s layer-by-layer heatmaps); each network is a list of
     ``(n_units, n_examples)`` arrays over the same examples.
+
+    Returns
+    -------
+    dict
+        ``{name: (len(net_a), len(net_b)) array}``; PWCCA weighted by the row layer.
+
+    Raises
+    ------
+    ValueError
+        For an unknown measure name, or a layer that is not 2-D, has NaN or infinite values,
+        fewer than 4 examples or does not vary, or layers over different numbers of examples.
+        The CCA family and linear CKA warn (``RuntimeWarning``) where they are degenerate.
 
     Examples
     --------
@@ -184,8 +276,31 @@ def layer_identification(nets: Sequence[Sequence[ArrayLike]],
     ``nets`` is a list over networks of lists over layers of ``(n_units, n_examples)`` arrays.
     For every pair of networks, every layer of the first is compared with every layer of the
     second; a layer counts as identified when its own counterpart is the most similar,
-    looked up from both networks' sides.  Returns ``{name: fraction identified}``; guessing
-    identifies ``1 / number of layers``.
+    looked up from both networks' sides.
+
+    Returns
+    -------
+    dict
+        ``{name: fraction identified}``; guessing identifies ``1 / number of layers``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown measure name, or a layer that is not 2-D, has NaN or infinite values,
+        fewer than 4 examples or does not vary, or layers over different numbers of examples.
+        The CCA family and linear CKA warn (``RuntimeWarning``) where they are degenerate.
+
+    Examples
+    --------
+    Three networks whose layers are noisy rotations of the same three layers:
+
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> layers = [rng.standard_normal((p, 200)) for p in (6, 5, 4)]
+    >>> nets = [[random_orthogonal(len(x), i) @ x + rng.standard_normal(x.shape) for x in layers] for i in range(3)]
+    >>> layer_identification(nets, ["linear CKA", "PWCCA"])
+    {'linear CKA': 1.0, 'PWCCA': 1.0}
     """
     names = _check_names(names)
     layers = [_prepared(net, f"nets[{i}]") for i, net in enumerate(nets)]

@@ -24,6 +24,18 @@ def conv_units(acts: ArrayLike, how: Literal["flatten", "mean", "positions"], ma
     With ``how="positions"``, ``max_positions`` keeps that many (example, position) data
     points, drawn without replacement with ``random_state`` (Wang et al. sample 10,000).
 
+    Returns
+    -------
+    numpy.ndarray
+        ``(channels * height * width, n_examples)`` for ``"flatten"``, ``(channels,
+        n_examples)`` for ``"mean"``, and ``(channels, n_examples * height * width)`` (or
+        ``max_positions`` columns) for ``"positions"``.
+
+    Raises
+    ------
+    ValueError
+        If ``acts`` is not 4-D or ``how`` is none of the three.
+
     Examples
     --------
     >>> import numpy as np

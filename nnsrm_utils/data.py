@@ -22,6 +22,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -47,13 +48,37 @@ JPEG_COPY = Archive(
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
-    """The folder holding the datasets (see the module docstring)."""
+    """The folder holding the datasets (see the module docstring): ``root``, else
+    ``$NNSRM_DATA``, else ``data`` under :func:`~nnsrm_utils.fetch.cache_home`; ``~`` expanded.
+
+    Examples
+    --------
+    >>> import os
+    >>> from unittest import mock
+    >>> data_root("/scratch/data")
+    PosixPath('/scratch/data')
+    >>> with mock.patch.dict(os.environ, {"NNSRM_DATA": "", "XDG_CACHE_HOME": "/scratch/cache"}):
+    ...     print(data_root())
+    /scratch/cache/nnsrm/data
+    """
     return Path(root or os.environ.get(DATA_ENV) or cache_home() / "data").expanduser()
 
 
 @dataclass(frozen=True)
 class Images:
-    """A labelled image dataset with its train and test splits."""
+    """A labelled image dataset with its train and test splits.
+
+    ``x_train`` and ``x_test`` are uint8 images ``(n, 32, 32, 3)``; ``y_train`` and ``y_test``
+    int64 labels ``(n,)``, indices into ``classes``.  :func:`load_images` makes them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    >>> toy = Images("toy", "a toy dataset", ("cat", "dog"), x, np.array([0, 1, 0, 1]), x[:2], np.array([0, 1]))
+    >>> toy.x_train.shape, toy.classes[toy.y_test[1]]
+    ((4, 32, 32, 3), 'dog')
+    """
 
     name: str          # key in DATASETS
     label: str         # how every result computed on it is labelled
@@ -75,6 +100,36 @@ def load_images(name: Literal["cifar10", "cifar100", "cifar10-jpeg"], root: str 
     do when the data are missing and cannot be downloaded, and
     :class:`~nnsrm_utils.fetch.ContentMismatch` when the JPEG copy's folder holds other files
     than the pinned ones.
+
+    Returns
+    -------
+    Images
+
+    Raises
+    ------
+    ValueError
+        For an unknown dataset, or a ``url`` for a dataset other than the JPEG copy.
+    FileNotFoundError
+        When the data are missing and cannot be downloaded (the message says what to do).
+    ~nnsrm_utils.fetch.ContentMismatch
+        When the JPEG copy's folder holds other files than the pinned ones.
+
+    Examples
+    --------
+    Loading needs the data (a download of about 20 MB the first time), so it is not run here:
+
+    >>> images = load_images("cifar10-jpeg")  # doctest: +SKIP
+    >>> images.x_train.shape, images.x_test.shape, images.label  # doctest: +SKIP
+    ((50000, 32, 32, 3), (10000, 32, 32, 3), 'CIFAR-10 (JPEG copy)')
+
+    With downloads switched off and no data, the error says what to do:
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     load_images("cifar10-jpeg", root=root, download=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    FileNotFoundError: the CIFAR-10 (JPEG copy) is not in ... and downloads are switched off (download=False). ...
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {tuple(DATASETS)}")
@@ -175,6 +230,15 @@ def preprocess(images: Images, x: NDArray[np.uint8]) -> NDArray[np.float32]:
     """The authors' normalisation: subtract the per-pixel mean training image, divide by 128.
 
     ``x`` is uint8 ``(n, 32, 32, 3)``; returns float32 ``(n, 3, 32, 32)`` (torch's layout).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    >>> toy = Images("toy", "a toy dataset", ("cat", "dog"), x, np.array([0, 1, 0, 1]), x[:2], np.array([0, 1]))
+    >>> z = preprocess(toy, toy.x_train)
+    >>> z.shape, z.dtype, round(float(np.abs(z.mean(axis=0)).max()), 6)   # the mean training image is 0
+    ((4, 3, 32, 32), dtype('float32'), 0.0)
     """
     mean = images.x_train.mean(axis=0, dtype=np.float64)
     return ((x - mean) / 128.0).astype(np.float32).transpose(0, 3, 1, 2)
@@ -184,6 +248,20 @@ def stratified_subset(labels: ArrayLike, n: int | None, random_state: int = 0) -
     """Indices of ``n`` images with the classes in their dataset proportions (sorted).
 
     The JPEG copy is stored class by class, so "the first n images" would be one class.
+    ``n=None`` or at least ``len(labels)`` keeps every image.
+
+    Raises
+    ------
+    ValueError
+        From scikit-learn, if ``n`` is too small to hold every class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.repeat([0, 1, 2], 10)   # stored class by class
+    >>> keep = stratified_subset(labels, 6)
+    >>> keep, np.bincount(labels[keep])
+    (array([ 2,  8, 13, 15, 22, 23]), array([2, 2, 2]))
     """
     labels = np.asarray(labels)
     if n is None or n >= len(labels):
@@ -200,6 +278,25 @@ def analysis_split(labels: ArrayLike, n_fit: int = 8000, n_test: int = 2000,
 
     As the authors: scikit-learn's stratified ``train_test_split`` with ``random_state=0``;
     the test indices are ordered by label (stable) so RSM pictures show class blocks.
+
+    Returns
+    -------
+    fit, test : numpy.ndarray
+        ``(n_fit,)`` indices, sorted, and ``(n_test,)`` indices, ordered by label.
+
+    Raises
+    ------
+    ValueError
+        If ``n_fit + n_test`` exceeds the number of images (and, from scikit-learn, if a set is
+        too small to hold every class).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.repeat([0, 1, 2], 10)
+    >>> fit, test = analysis_split(labels, n_fit=12, n_test=6)
+    >>> np.bincount(labels[fit]), labels[test]
+    (array([4, 4, 4]), array([0, 0, 1, 1, 2, 2]))
     """
     from sklearn.model_selection import train_test_split
 

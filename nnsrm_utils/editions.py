@@ -14,10 +14,18 @@
 
 Needs ``nbformat`` and ``pyyaml`` (installed with the book's tools, not with the package).
 """
+from __future__ import annotations
+
 import ast
+import os
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # nbformat comes with the book's tools, not with the package
+    import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL_TAG = "colab-install"
@@ -32,39 +40,132 @@ def _yaml(path):
     return yaml.safe_load(Path(path).read_text())
 
 
-def repository(root=ROOT):
-    """``(url, branch)`` of the book's repository, from ``_config.yml``."""
+def repository(root: str | os.PathLike = ROOT) -> tuple[str, str]:
+    """``(url, branch)`` of the book's repository, from ``_config.yml`` in ``root`` (the
+    checkout by default); the URL without a trailing slash, the branch ``main`` if unset.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``root`` has no ``_config.yml``.
+    KeyError
+        If it has no ``repository`` section or that has no ``url``.
+
+    Examples
+    --------
+    >>> import pathlib, shutil, tempfile
+    >>> book = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (book / "_config.yml").write_text("repository:\\n  url: https://github.com/me/book/\\n  branch: main\\n")
+    >>> repository(book)
+    ('https://github.com/me/book', 'main')
+    >>> shutil.rmtree(book)
+    """
     repo = _yaml(Path(root) / "_config.yml")["repository"]
     return repo["url"].rstrip("/"), repo.get("branch", "main")
 
 
-def student_branch(root=ROOT):
-    """The branch the student edition is published to, from ``_config.yml`` (default ``student``)."""
+def student_branch(root: str | os.PathLike = ROOT) -> str:
+    """The branch the student edition is published to, from ``_config.yml`` (default ``student``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``root`` has no ``_config.yml``.
+    KeyError
+        If it has no ``repository`` section.
+
+    Examples
+    --------
+    >>> import pathlib, shutil, tempfile
+    >>> book = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (book / "_config.yml").write_text("repository:\\n  url: https://github.com/me/book/\\n  branch: main\\n")
+    >>> student_branch(book)
+    'student'
+    >>> shutil.rmtree(book)
+    """
     return _yaml(Path(root) / "_config.yml")["repository"].get("student_branch", "student")
 
 
-def chapters(root=ROOT):
-    """The notebooks of ``_toc.yml``, in book order."""
+def chapters(root: str | os.PathLike = ROOT) -> list[Path]:
+    """The notebooks of ``_toc.yml``, in book order (entries that are not notebooks left out).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``root`` has no ``_toc.yml``.
+
+    Examples
+    --------
+    >>> import pathlib, shutil, tempfile, nbformat
+    >>> book = pathlib.Path(tempfile.mkdtemp())   # a one-chapter book
+    >>> _ = (book / "_config.yml").write_text("title: Toy\\nexecute:\\n  execute_notebooks: auto\\n"
+    ...                                        "repository:\\n  url: https://github.com/me/book\\n  branch: main\\n")
+    >>> _ = (book / "_toc.yml").write_text("parts:\\n- chapters:\\n  - file: notebooks/01_intro\\n")
+    >>> (book / "notebooks").mkdir()
+    >>> (book / "book").mkdir()
+    >>> nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Intro")]),
+    ...                book / "notebooks" / "01_intro.ipynb")
+    >>> [path.name for path in chapters(book)]
+    ['01_intro.ipynb']
+    >>> shutil.rmtree(book)
+    """
     toc = _yaml(Path(root) / "_toc.yml")
     files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
     return [Path(root) / f"{f}.ipynb" for f in files if (Path(root) / f"{f}.ipynb").exists()]
 
 
-def colab_url(notebook, root=ROOT, branch=None):
-    """The address that opens ``notebook`` on Google Colab from the repository of ``_config.yml`` (``branch``: its main branch by default)."""
+def colab_url(notebook: str | os.PathLike, root: str | os.PathLike = ROOT, branch: str | None = None) -> str:
+    """The address that opens ``notebook`` on Google Colab from the repository of ``_config.yml``
+    (``branch``: its main branch by default).
+
+    Raises
+    ------
+    ValueError
+        If ``notebook`` is not under ``root``.
+
+    Examples
+    --------
+    >>> import pathlib, shutil, tempfile
+    >>> book = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (book / "_config.yml").write_text("repository:\\n  url: https://github.com/me/book/\\n  branch: main\\n")
+    >>> colab_url(book / "notebooks" / "01_intro.ipynb", book)
+    'https://colab.research.google.com/github/me/book/blob/main/notebooks/01_intro.ipynb'
+    >>> shutil.rmtree(book)
+    """
     url, main = repository(root)
     branch = branch or main
     path = Path(notebook).resolve().relative_to(Path(root).resolve()).as_posix()
     return f"https://colab.research.google.com/github/{url.split('github.com/')[1]}/blob/{branch}/{path}"
 
 
-def badge(notebook, root=ROOT, branch=None):
-    """The Markdown "Open in Colab" badge of ``notebook``, linking to :func:`colab_url`."""
+def badge(notebook: str | os.PathLike, root: str | os.PathLike = ROOT, branch: str | None = None) -> str:
+    """The Markdown "Open in Colab" badge of ``notebook``, linking to :func:`colab_url`.
+
+    Examples
+    --------
+    >>> import pathlib, shutil, tempfile
+    >>> book = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (book / "_config.yml").write_text("repository:\\n  url: https://github.com/me/book/\\n  branch: main\\n")
+    >>> badge(book / "notebooks" / "01_intro.ipynb", book, branch="student")
+    '[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/me/book/blob/student/notebooks/01_intro.ipynb)'
+    >>> shutil.rmtree(book)
+    """
     return f"{BADGE}({colab_url(notebook, root, branch)})"
 
 
-def install_source(root=ROOT):
-    """The source of every chapter's first code cell: on Colab it installs this package from the repository of ``_config.yml``."""
+def install_source(root: str | os.PathLike = ROOT) -> str:
+    """The source of every chapter's first code cell: on Colab it installs this package from the
+    repository of ``_config.yml``.
+
+    Examples
+    --------
+    >>> import pathlib, shutil, tempfile
+    >>> book = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (book / "_config.yml").write_text("repository:\\n  url: https://github.com/me/book/\\n  branch: main\\n")
+    >>> print(install_source(book).splitlines()[0])
+    SOURCE = "git+https://github.com/me/book@main"  # stamped from _config.yml
+    >>> shutil.rmtree(book)
+    """
     url, branch = repository(root)
     return (f'SOURCE = "git+{url}@{branch}"  # stamped from _config.yml\n'
             "# On Google Colab: install this book's package, keeping Colab's own torch, torchvision and\n"
@@ -77,8 +178,33 @@ def install_source(root=ROOT):
             '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"nnsrm_utils @ {SOURCE}"], check=True)')
 
 
-def stamp(root=ROOT):
-    """Write the badge (under the title) and the install cell (first code cell) into every chapter."""
+def stamp(root: str | os.PathLike = ROOT) -> None:
+    """Write the badge (under the title) and the install cell (first code cell) into every chapter.
+
+    A chapter without an install cell gets a new one (tagged ``colab-install`` and
+    ``remove-cell``) as its second cell; an existing one is rewritten in place.
+
+    Examples
+    --------
+    >>> import pathlib, shutil, tempfile, nbformat
+    >>> book = pathlib.Path(tempfile.mkdtemp())   # a one-chapter book
+    >>> _ = (book / "_config.yml").write_text("title: Toy\\nexecute:\\n  execute_notebooks: auto\\n"
+    ...                                        "repository:\\n  url: https://github.com/me/book\\n  branch: main\\n")
+    >>> _ = (book / "_toc.yml").write_text("parts:\\n- chapters:\\n  - file: notebooks/01_intro\\n")
+    >>> (book / "notebooks").mkdir()
+    >>> (book / "book").mkdir()
+    >>> nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Intro")]),
+    ...                book / "notebooks" / "01_intro.ipynb")
+    >>> stamp(book)
+    >>> nb = nbformat.read(book / "notebooks" / "01_intro.ipynb", as_version=4)
+    >>> print(nb.cells[0].source)
+    # Intro
+    <BLANKLINE>
+    [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/me/book/blob/main/notebooks/01_intro.ipynb)
+    >>> nb.cells[1].metadata.tags
+    ['colab-install', 'remove-cell']
+    >>> shutil.rmtree(book)
+    """
     import nbformat
 
     for path in chapters(root):
@@ -107,9 +233,27 @@ def _is_solution_prose(cell):
     return first.startswith(SOLUTION_DIRECTIVES)
 
 
-def stub(source):
+def stub(source: str) -> str:
     """A solution cell's student version: each function keeps its signature and docstring and
-    raises ``NotImplementedError`` with the cell's ``# Hint:`` comment; other code is dropped."""
+    raises ``NotImplementedError`` with the cell's ``# Hint:`` comment; other code is dropped.
+
+    Raises
+    ------
+    SyntaxError
+        If ``source`` is not valid Python.
+
+    Examples
+    --------
+    >>> print(stub('''def double(x):
+    ...     "Twice x."
+    ...     # Hint: add x to itself
+    ...     return x + x
+    ...
+    ... print(double(2))'''))
+    def double(x):
+        "Twice x."
+        raise NotImplementedError('Exercise: add x to itself')
+    """
     lines = source.split("\n")
     hint = next((line.split("# Hint:", 1)[1].strip() for line in lines if "# Hint:" in line),
                 "write this function, then run the check below")
@@ -130,9 +274,22 @@ def stub(source):
     return "\n".join(out).rstrip("\n") if out else f"raise NotImplementedError({('Exercise: ' + hint)!r})"
 
 
-def student_notebook(nb):
+def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The student version of one notebook (a new object): solutions removed or stubbed, and no
-    outputs from the exercises on."""
+    outputs from the exercises on.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> v4 = nbformat.v4
+    >>> nb = v4.new_notebook(cells=[
+    ...     v4.new_markdown_cell("```{exercise}\\nWrite double.\\n```"),
+    ...     v4.new_code_cell("def double(x):\\n    # Hint: add x to itself\\n    return x + x",
+    ...                      metadata={"tags": ["solution"]}),
+    ...     v4.new_markdown_cell("```{solution}\\nAdd x to itself.\\n```")])
+    >>> [cell.source for cell in student_notebook(nb).cells][1:]
+    ["def double(x):\\n    raise NotImplementedError('Exercise: add x to itself')"]
+    """
     import copy
 
     nb = copy.deepcopy(nb)
@@ -151,11 +308,38 @@ def student_notebook(nb):
     return nb
 
 
-def student_edition(out, root=ROOT):
+def student_edition(out: str | os.PathLike, root: str | os.PathLike = ROOT) -> Path:
     """Write the student edition of the book to ``out``: the same configuration, pages and
     chapters, with the solutions taken out and execution off (the lessons keep their committed
     outputs; the exercises are for the student to run).  Links to the notebooks (badges, launch
-    buttons) point at the student branch, where ``out`` is to be published.  Returns ``out``."""
+    buttons) point at the student branch, where ``out`` is to be published.
+
+    ``out`` is replaced if it exists.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+
+    Examples
+    --------
+    >>> import pathlib, shutil, tempfile, nbformat
+    >>> book = pathlib.Path(tempfile.mkdtemp())   # a one-chapter book
+    >>> _ = (book / "_config.yml").write_text("title: Toy\\nexecute:\\n  execute_notebooks: auto\\n"
+    ...                                        "repository:\\n  url: https://github.com/me/book\\n  branch: main\\n")
+    >>> _ = (book / "_toc.yml").write_text("parts:\\n- chapters:\\n  - file: notebooks/01_intro\\n")
+    >>> (book / "notebooks").mkdir()
+    >>> (book / "book").mkdir()
+    >>> nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Intro")]),
+    ...                book / "notebooks" / "01_intro.ipynb")
+    >>> out = student_edition(book / "student", root=book)
+    >>> sorted(p.name for p in out.iterdir())
+    ['_config.yml', '_toc.yml', 'book', 'notebooks']
+    >>> nb = nbformat.read(out / "notebooks" / "01_intro.ipynb", as_version=4)
+    >>> "blob/student/notebooks/01_intro.ipynb" in nb.cells[0].source
+    True
+    >>> shutil.rmtree(book)
+    """
     import nbformat
     import yaml
 
@@ -177,8 +361,22 @@ def student_edition(out, root=ROOT):
     return out
 
 
-def main(argv=None):
-    """``python -m nnsrm_utils.editions stamp`` (badges and install cells) or ``student FOLDER`` (the student edition)."""
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m nnsrm_utils.editions stamp`` (badges and install cells) or ``student FOLDER``
+    (the student edition), for the book of this checkout.
+
+    Raises
+    ------
+    SystemExit
+        With the usage, for any other arguments.
+
+    Examples
+    --------
+    >>> main(["help"])
+    Traceback (most recent call last):
+        ...
+    SystemExit: usage: python -m nnsrm_utils.editions stamp | student OUT_DIR
+    """
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["stamp"] and len(argv) == 1:
         stamp()

@@ -25,10 +25,14 @@ chapter  exercise                                     check
 9        the Procrustes distance                      :func:`check_procrustes_distance`
 =======  ===========================================  ====================================
 """
+from __future__ import annotations
+
 import inspect
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +41,22 @@ from .transforms import random_orthogonal
 
 
 class CheckFailed(AssertionError):
-    """A student's function gave a wrong answer on one of the check's inputs."""
+    """A student's function gave a wrong answer on one of the check's inputs.
+
+    An ``AssertionError``, so a failed check reads like a failed test.  A stub that still raises
+    ``NotImplementedError`` is not a failure: that error passes through every check unchanged.
+
+    Examples
+    --------
+    >>> def unfinished(X):
+    ...     raise NotImplementedError("Exercise: write this function")
+    >>> check_pearson_rsm(unfinished)
+    Traceback (most recent call last):
+        ...
+    NotImplementedError: Exercise: write this function
+    >>> issubclass(CheckFailed, AssertionError)
+    True
+    """
 
 
 def _fail(name, case, expected, got):
@@ -120,8 +139,27 @@ def _layers(seed=0):
             ("a 40 x 6 layer (more units than examples)", rng.standard_normal((40, 6)) * np.arange(1, 41)[:, None])]
 
 
-def check_pearson_rsm(fn):
-    """Chapter 1: ``fn(X)`` returns the ``(n_examples, n_examples)`` Pearson RSM of ``X`` ``(n_units, n_examples)``."""
+def check_pearson_rsm(fn: Callable[..., Any]) -> None:
+    """Chapter 1: ``fn(X)`` returns the ``(n_examples, n_examples)`` Pearson RSM of ``X`` ``(n_units, n_examples)``.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case the function gets wrong, or in which it crashes or calls what the
+        exercise rules out.
+    NotImplementedError
+        The student edition's stub, passed through unchanged.
+
+    Examples
+    --------
+    ``np.corrcoef`` is ruled out:
+
+    >>> import numpy as np
+    >>> check_pearson_rsm(lambda X: np.corrcoef(X.T))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    nnsrm_utils.exercises.CheckFailed: check_pearson_rsm: on a 5 x 8 Gaussian layer, expected your own code; got a call to numpy.corrcoef ...
+    """
     name = "check_pearson_rsm"
     cases = _layers()
     forbidden = _forbid(**{"numpy.corrcoef": (np.corrcoef, "the exercise asks for the RSM without it")})
@@ -131,7 +169,7 @@ def check_pearson_rsm(fn):
     _passed(name, len(cases))
 
 
-def check_random_orthogonal(fn, draws=2000):
+def check_random_orthogonal(fn: Callable[..., Any], draws: int = 2000) -> None:
     """Chapter 2: ``fn(n, rng)`` returns an ``(n, n)`` orthogonal matrix drawn from the Haar
     distribution with the numpy Generator ``rng``.
 
@@ -139,7 +177,23 @@ def check_random_orthogonal(fn, draws=2000):
     decomposition gives one only); every entry has mean 0 (QR without the signs of R's diagonal
     moved into Q favours one sign, also when one column's sign is randomised) and variance
     ``1/n``; and the entries' fourth moment is the Haar law's ``3 / (n (n + 2))`` (each column
-    is uniform on the sphere; signed permutation matrices, with entries 0 and +-1, give ``1/n``)."""
+    is uniform on the sphere; signed permutation matrices, with entries 0 and +-1, give ``1/n``).
+
+    Raises
+    ------
+    CheckFailed
+        On the first case the function gets wrong, or in which it crashes or calls what the
+        exercise rules out.
+    NotImplementedError
+        The student edition's stub, passed through unchanged.
+
+    Examples
+    --------
+    >>> check_random_orthogonal(lambda n, rng: rng.standard_normal((n, n)))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    nnsrm_utils.exercises.CheckFailed: check_random_orthogonal: on draw 1 of fn(3, rng), expected Q^T Q = I ...
+    """
     from scipy.stats import ortho_group, special_ortho_group
 
     name = "check_random_orthogonal"
@@ -175,10 +229,29 @@ def check_random_orthogonal(fn, draws=2000):
     _passed(name, draws)
 
 
-def check_procrustes(fn):
+def check_procrustes(fn: Callable[..., Any]) -> None:
     """Chapter 3: ``fn(X, S)`` returns ``W`` ``(n_units, k)`` with orthonormal columns minimising
     ``||X - W S||_F`` for a network's data ``X`` ``(n_units, n_examples)`` and shared response
-    ``S`` ``(k, n_examples)``: SRM's update of one network's map."""
+    ``S`` ``(k, n_examples)``: SRM's update of one network's map.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case the function gets wrong, or in which it crashes or calls what the
+        exercise rules out.
+    NotImplementedError
+        The student edition's stub, passed through unchanged.
+
+    Examples
+    --------
+    Orthonormal columns are not enough; they must fit ``X``:
+
+    >>> import numpy as np
+    >>> check_procrustes(lambda X, S: np.eye(X.shape[0], S.shape[0]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    nnsrm_utils.exercises.CheckFailed: check_procrustes: on a noise-free X = W S (6 units, k = 3, 40 examples), expected ||X - W S|| = 0.000000 ...
+    """
     from scipy.linalg import orthogonal_procrustes
 
     name = "check_procrustes"
@@ -201,9 +274,28 @@ def check_procrustes(fn):
     _passed(name, len(cases))
 
 
-def check_compare_rsms(fn):
+def check_compare_rsms(fn: Callable[..., Any]) -> None:
     """Chapter 4: ``fn(A, B)`` returns the Pearson correlation of two RSMs over their strict
-    lower triangles (the diagonal and the mirrored half left out)."""
+    lower triangles (the diagonal and the mirrored half left out).
+
+    Raises
+    ------
+    CheckFailed
+        On the first case the function gets wrong, or in which it crashes or calls what the
+        exercise rules out.
+    NotImplementedError
+        The student edition's stub, passed through unchanged.
+
+    Examples
+    --------
+    Correlating the full matrices counts the diagonal and every pair twice:
+
+    >>> import numpy as np
+    >>> check_compare_rsms(lambda A, B: np.corrcoef(A.ravel(), B.ravel())[0, 1])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    nnsrm_utils.exercises.CheckFailed: check_compare_rsms: on the RSMs of a 5 x 8 Gaussian layer and of a noisy copy of it, expected the correlation within 1e-08 ...
+    """
     name = "check_compare_rsms"
     layers = _layers(2)
     cases = [(f"the RSMs of {a} and of a noisy copy of it", rsm.rsm(x, "pearson"),
@@ -223,11 +315,28 @@ def _networks(widths, k, n, rng, offset=0.0):
             + offset * rng.standard_normal((p, 1)) for p in widths]
 
 
-def check_loo_variance_explained(fn):
+def check_loo_variance_explained(fn: Callable[..., Any]) -> None:
     """Chapter 5: ``fn(ws, mus, xs)`` returns, for each network ``i``, the fraction of the
     variance of its held-out responses ``xs[i]`` ``(n_units_i, n_examples)`` that the other
     networks predict through a fitted SRM: maps ``ws[i]`` ``(n_units_i, k)`` and unit means
-    ``mus[i]`` ``(n_units_i,)``."""
+    ``mus[i]`` ``(n_units_i,)``.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case the function gets wrong, or in which it crashes or calls what the
+        exercise rules out.
+    NotImplementedError
+        The student edition's stub, passed through unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_loo_variance_explained(lambda ws, mus, xs: np.ones(len(xs)))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    nnsrm_utils.exercises.CheckFailed: check_loo_variance_explained: on 3 networks of 6, 8 and 10 units sharing k = 3, expected each network's variance explained ...
+    """
     name = "check_loo_variance_explained"
     rng = np.random.default_rng(7)
     cases = []
@@ -247,11 +356,27 @@ def check_loo_variance_explained(fn):
     _passed(name, len(cases))
 
 
-def check_inter_rsm(fn):
+def check_inter_rsm(fn: Callable[..., Any]) -> None:
     """Chapter 6: ``fn(xs)`` returns the ``(n_examples, n_examples)`` Pearson iRSM of networks
     ``xs`` in one space (each ``(k, n_examples)``): for every network, the correlations of its
     examples (rows) with the examples (columns) of the mean of the other networks, averaged
-    over networks."""
+    over networks.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case the function gets wrong, or in which it crashes or calls what the
+        exercise rules out.
+    NotImplementedError
+        The student edition's stub, passed through unchanged.
+
+    Examples
+    --------
+    >>> check_inter_rsm(lambda xs: xs[0])
+    Traceback (most recent call last):
+        ...
+    nnsrm_utils.exercises.CheckFailed: check_inter_rsm: on 3 noisy copies of one 4 x 12 shared response, expected an array of shape (12, 12); got shape (4, 12)
+    """
     name = "check_inter_rsm"
     rng = np.random.default_rng(8)
 
@@ -270,8 +395,26 @@ def check_inter_rsm(fn):
     _passed(name, len(cases))
 
 
-def check_linear_cka(fn):
-    """Chapter 7: ``fn(X, Y)`` returns linear CKA between ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)``."""
+def check_linear_cka(fn: Callable[..., Any]) -> None:
+    """Chapter 7: ``fn(X, Y)`` returns linear CKA between ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)``.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case the function gets wrong, or in which it crashes or calls what the
+        exercise rules out.
+    NotImplementedError
+        The student edition's stub, passed through unchanged.
+
+    Examples
+    --------
+    A constant 1 is right for the first case only:
+
+    >>> check_linear_cka(lambda X, Y: 1.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    nnsrm_utils.exercises.CheckFailed: check_linear_cka: on X (8 x 50) and an unrelated Y (5 x 50), expected CKA within 1e-08 ...
+    """
     name = "check_linear_cka"
     rng = np.random.default_rng(4)
     x = rng.standard_normal((8, 50)) + 2
@@ -290,9 +433,25 @@ def _cascade(n=60, seed=5):
     return np.stack([a, b, r1]), np.stack([a, b + c, c, r2])
 
 
-def check_max_match(fn):
+def check_max_match(fn: Callable[..., Any]) -> None:
     """Chapter 8: ``fn(X, Y, eps)`` returns ``(ix, iy)``, the indices of the neurons (rows) of ``X``
-    and ``Y`` in their maximum ``eps``-approximate match."""
+    and ``Y`` in their maximum ``eps``-approximate match.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case the function gets wrong, or in which it crashes or calls what the
+        exercise rules out.
+    NotImplementedError
+        The student edition's stub, passed through unchanged.
+
+    Examples
+    --------
+    >>> check_max_match(lambda X, Y, eps: ([], []))
+    Traceback (most recent call last):
+        ...
+    nnsrm_utils.exercises.CheckFailed: check_max_match: on two layers sharing a 3-dimensional latent, eps = 0.1, expected X neurons [0, 1, 2, 3] and Y neurons [5, 6, 7]; got [[], []]
+    """
     name = "check_max_match"
     rng = np.random.default_rng(6)
     latent = rng.standard_normal((3, 80))
@@ -319,10 +478,26 @@ def check_max_match(fn):
     _passed(name, len(cases))
 
 
-def check_procrustes_distance(fn):
+def check_procrustes_distance(fn: Callable[..., Any]) -> None:
     """Chapter 9: ``fn(X, Y)`` returns the angular Procrustes distance (radians) between ``X``
     ``(p1, n)`` and ``Y`` ``(p2, n)``: both centred over examples and scaled to unit norm, the
-    narrower one padded with zero units, then the angle left after the best orthogonal map."""
+    narrower one padded with zero units, then the angle left after the best orthogonal map.
+
+    Raises
+    ------
+    CheckFailed
+        On the first case the function gets wrong, or in which it crashes or calls what the
+        exercise rules out.
+    NotImplementedError
+        The student edition's stub, passed through unchanged.
+
+    Examples
+    --------
+    >>> check_procrustes_distance(lambda X, Y: 0.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    nnsrm_utils.exercises.CheckFailed: check_procrustes_distance: on X (6 x 40) and an unrelated Y (6 x 40), expected the angle ...
+    """
     from scipy.linalg import orthogonal_procrustes
 
     name = "check_procrustes_distance"

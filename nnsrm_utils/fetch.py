@@ -12,6 +12,8 @@ or extraction, a wrong digest or a failing server leave nothing half-written.  A
 folder is remembered by its files' names, sizes, times and inodes, so later calls cost one
 directory walk, and a folder changed afterwards is hashed again (and refused if it differs).
 """
+from __future__ import annotations
+
 import gzip
 import hashlib
 import http.client
@@ -25,6 +27,7 @@ import time
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -39,15 +42,43 @@ TRANSIENT = (urllib.error.URLError, http.client.HTTPException, ConnectionError, 
 
 
 class ContentMismatch(RuntimeError):
-    """A folder or an archive does not hold the files its content digest pins."""
+    """A folder or an archive does not hold the files its content digest pins.
 
-    def __init__(self, message, digest, n_files):
+    ``digest`` and ``n_files`` are what was found, for the message of whoever re-raises it.
+
+    Examples
+    --------
+    >>> import pathlib, shutil, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> (folder / "train").mkdir()
+    >>> _ = (folder / "train" / "a.txt").write_text("hello")
+    >>> wrong = Archive("toy", "toy files", "https://example.org/toy.tar.gz", "TOY_URL", "0" * 64, 1, ("train",), "1 kB")
+    >>> try:
+    ...     verified(wrong, folder)
+    ... except ContentMismatch as err:
+    ...     print(err.n_files, err.digest[:12])
+    1 7bba14236038
+    >>> shutil.rmtree(folder)
+    """
+
+    def __init__(self, message: str, digest: str, n_files: int) -> None:
         super().__init__(message)
         self.digest, self.n_files = digest, n_files
 
 
 @dataclass(frozen=True)
 class Archive:
+    """A pinned public archive: where it is downloaded from, and the content digest of its files.
+
+    See the module for the digest, and :func:`ensure` for a whole download.
+
+    Examples
+    --------
+    >>> toy = Archive("toy", "toy files", "https://example.org/toy.tar.gz", "TOY_URL", "0" * 64, 1, ("train",), "1 kB")
+    >>> toy.source(), toy.source("https://mirror.example.org/toy.tar.gz")
+    ('https://example.org/toy.tar.gz', 'https://mirror.example.org/toy.tar.gz')
+    """
+
     name: str       # the folder it becomes under the data root
     label: str      # how it is named in messages
     url: str        # where the archive is downloaded from
@@ -57,25 +88,74 @@ class Archive:
     parts: tuple    # the archive's top-level folders that are kept ("train", "test")
     size: str       # the download's size, for messages
 
-    def source(self, url=None):
+    def source(self, url: str | None = None) -> str:
+        """The address to download from: ``url``, else ``$url_env`` (a mirror), else ``url``."""
         return url or os.environ.get(self.url_env) or self.url
 
 
-def cache_home():
-    """The package's cache folder: ``$XDG_CACHE_HOME/nnsrm``, default ``~/.cache/nnsrm``."""
+def cache_home() -> Path:
+    """The package's cache folder: ``$XDG_CACHE_HOME/nnsrm``, default ``~/.cache/nnsrm``.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not created here).
+
+    Examples
+    --------
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"XDG_CACHE_HOME": "/scratch/cache"}):
+    ...     print(cache_home())
+    /scratch/cache/nnsrm
+    """
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nnsrm"
 
 
-def ensure(archive, root, download=True, url=None, retries=3, progress=None):
+def ensure(archive: Archive, root: str | os.PathLike, download: bool = True, url: str | None = None,
+           retries: int = 3, progress: bool | None = None) -> list[str]:
     """The verified folder ``root / archive.name``, downloaded first if it is missing.
 
-    Returns the folder's files (paths relative to it, sorted).  ``url`` (or the environment
-    variable ``archive.url_env``) replaces the pinned address, e.g. with a mirror; the files
-    must still have the pinned digest.  ``retries``: attempts at the download.  ``progress``:
-    progress bars for download and unpacking (``None``: only on Colab or in a terminal).
-    Raises :class:`FileNotFoundError` when the folder is missing and cannot be downloaded,
-    :class:`ContentMismatch` when a folder or a downloaded archive holds other files than the
-    pinned ones, and :class:`OSError` when the folder cannot be written.
+    ``url`` (or the environment variable ``archive.url_env``) replaces the pinned address, e.g.
+    with a mirror; the files must still have the pinned digest.  ``retries``: attempts at the
+    download.  ``progress``: progress bars for download and unpacking (``None``: only on Colab
+    or in a terminal).
+
+    Returns
+    -------
+    list of str
+        The folder's files, paths relative to it, sorted as in C locale.
+
+    Raises
+    ------
+    ValueError
+        If ``retries`` is below 1.
+    FileNotFoundError
+        When the folder is missing and cannot be downloaded (or ``download=False``).
+    ContentMismatch
+        When the folder or a downloaded archive holds other files than the pinned ones.
+    OSError
+        When the folder cannot be written.
+
+    Examples
+    --------
+    A one-file archive, served from a local file (a ``file://`` address downloads like any other):
+
+    >>> import os, pathlib, shutil, tarfile, tempfile
+    >>> from unittest import mock
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> (tmp / "src" / "train").mkdir(parents=True)
+    >>> _ = (tmp / "src" / "train" / "a.txt").write_text("hello")
+    >>> with tarfile.open(tmp / "toy.tar.gz", "w:gz") as tar:  # packed below a top folder, as GitHub does
+    ...     tar.add(tmp / "src" / "train", arcname="toy-main/train")
+    >>> toy = Archive("toy", "toy files", (tmp / "toy.tar.gz").as_uri(), "TOY_URL",
+    ...               content_digest(tmp / "src", ["train/a.txt"]), 1, ("train",), "1 kB")
+    >>> with mock.patch.dict(os.environ, {"XDG_CACHE_HOME": str(tmp / "cache")}):  # the memo, too
+    ...     ensure(toy, tmp / "data", progress=False)
+    ['train/a.txt']
+    >>> (tmp / "data" / "toy" / "train" / "a.txt").read_text()
+    'hello'
+    >>> shutil.rmtree(tmp)
     """
     if retries < 1:
         raise ValueError(f"retries must be at least 1, not {retries}")
@@ -88,10 +168,38 @@ def ensure(archive, root, download=True, url=None, retries=3, progress=None):
     return verified(archive, folder)
 
 
-def verified(archive, folder, remember_as=None):
+def verified(archive: Archive, folder: str | os.PathLike, remember_as: str | os.PathLike | None = None) -> list[str]:
     """``folder``'s files if they are the archive's; hashed only when they changed since last verified.
 
-    ``remember_as``: the path the folder will have (it is verified before it is moved there)."""
+    ``remember_as``: the path the folder will have (it is verified before it is moved there).
+    A verified folder is remembered under :func:`cache_home` (if that can be written).
+
+    Returns
+    -------
+    list of str
+        The files under the archive's ``parts``, paths relative to ``folder``, sorted as in C locale.
+
+    Raises
+    ------
+    ContentMismatch
+        If the files' content digest is not the archive's.
+
+    Examples
+    --------
+    >>> import os, pathlib, shutil, tempfile
+    >>> from unittest import mock
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> (folder / "train").mkdir()
+    >>> _ = (folder / "train" / "a.txt").write_text("hello")
+    >>> toy = Archive("toy", "toy files", "https://example.org/toy.tar.gz", "TOY_URL",
+    ...               content_digest(folder, ["train/a.txt"]), 1, ("train",), "1 kB")
+    >>> with mock.patch.dict(os.environ, {"XDG_CACHE_HOME": str(folder / "cache")}):
+    ...     verified(toy, folder)
+    ['train/a.txt']
+    >>> shutil.rmtree(folder)
+
+    :class:`ContentMismatch` shows a folder that does not match.
+    """
     entries = _walk(folder, archive.parts)
     paths = [e[0] for e in entries]
     stamp = hashlib.sha256("".join("\t".join(map(str, e)) + "\n" for e in entries).encode()).hexdigest()
@@ -112,16 +220,43 @@ def verified(archive, folder, remember_as=None):
     return paths
 
 
-def content_digest(folder, files):
-    """SHA-256 of ``sha256sum``'s listing of ``files`` (relative paths, in the given order)."""
+def content_digest(folder: str | os.PathLike, files: Sequence[str]) -> str:
+    """SHA-256 of ``sha256sum``'s listing of ``files`` (relative paths, in the given order).
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits: ``sha256sum FILES | sha256sum`` run in ``folder``.
+
+    Examples
+    --------
+    >>> import pathlib, shutil, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.txt").write_text("hello")
+    >>> content_digest(folder, ["a.txt"])[:16]
+    'c703ac0c3c578e7b'
+    >>> shutil.rmtree(folder)
+    """
     listing = hashlib.sha256()
     for path in files:
         listing.update(f"{hashlib.sha256((Path(folder) / path).read_bytes()).hexdigest()}  {path}\n".encode())
     return listing.hexdigest()
 
 
-def files(folder, parts):
-    """Every file under ``folder/part`` for each of ``parts``: relative paths, sorted as in C locale."""
+def files(folder: str | os.PathLike, parts: Sequence[str]) -> list[str]:
+    """Every file under ``folder/part`` for each of ``parts``: relative paths, sorted as in C locale.
+
+    Examples
+    --------
+    >>> import pathlib, shutil, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("train/b.txt", "train/B.txt", "test/a.txt", "notes.txt"):
+    ...     (folder / name).parent.mkdir(exist_ok=True)
+    ...     _ = (folder / name).write_text(name)
+    >>> files(folder, ["train", "test"])
+    ['test/a.txt', 'train/B.txt', 'train/b.txt']
+    >>> shutil.rmtree(folder)
+    """
     return [e[0] for e in _walk(folder, parts)]
 
 

@@ -10,8 +10,13 @@ layer by layer, on fixed held-out sentences (never part of a training text) whil
 Activity is ``(n_units, n_positions)``, as everywhere in the package.  Training takes seconds on a CPU, so it keeps no
 checkpoints: an interrupted run is simply run again (same seed, same result on one machine).
 """
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from torch import nn
 
 WORDS = {
@@ -26,8 +31,18 @@ VOCAB = sorted({w for group in WORDS.values() for ws in group for w in ((ws,) if
 INDEX = {w: i for i, w in enumerate(VOCAB)}
 
 
-def sentence(rng, depth=0):
-    """One sentence, as a list of words ending with ``"."``."""
+def sentence(rng: np.random.Generator, depth: int = 0) -> list[str]:
+    """One sentence, as a list of words ending with ``"."``, drawn with ``rng``.
+
+    ``depth`` 1 or more allows no further relative clause (used inside the grammar).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> " ".join(sentence(rng)), " ".join(sentence(rng))
+    ('a big dog sees one bird .', 'the red cat that likes the children runs .')
+    """
     plural = rng.random() < 0.5
     return _noun_phrase(rng, plural, depth) + _verb_phrase(rng, plural, depth) + ["."]
 
@@ -52,9 +67,21 @@ def _verb_phrase(rng, plural, depth):
 PROBE_SEED = 2**31 - 1
 
 
-def corpus(n_sentences, seed, leave_out=()):
+def corpus(n_sentences: int, seed: int, leave_out: Iterable[tuple[str, ...]] = ()) -> NDArray[np.int64]:
     """``n_sentences`` sentences as one stream of word indices (an int64 array), skipping any
-    sentence in ``leave_out`` (tuples of words), so that held-out sentences stay held out."""
+    sentence in ``leave_out`` (tuples of words), so that held-out sentences stay held out.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_words,)`` indices into ``VOCAB``.
+
+    Examples
+    --------
+    >>> stream = corpus(2, seed=0)
+    >>> " ".join(VOCAB[i] for i in stream)
+    'a big dog sees one bird . the red cat that likes the children runs .'
+    """
     rng, leave_out, words = np.random.default_rng(seed), set(leave_out), []
     while len(words) < n_sentences:
         s = tuple(sentence(rng))
@@ -63,8 +90,14 @@ def corpus(n_sentences, seed, leave_out=()):
     return np.array([INDEX[w] for s in words for w in s], dtype=np.int64)
 
 
-def probe_sentences(n_sentences):
-    """The held-out sentences (tuples of words): distinct, drawn with :data:`PROBE_SEED`."""
+def probe_sentences(n_sentences: int) -> list[tuple[str, ...]]:
+    """The held-out sentences (tuples of words): distinct, drawn with :data:`PROBE_SEED`.
+
+    Examples
+    --------
+    >>> [" ".join(s) for s in probe_sentences(2)]
+    ['the children run .', 'some children sing .']
+    """
     rng, found = np.random.default_rng(PROBE_SEED), {}
     while len(found) < n_sentences:
         found.setdefault(tuple(sentence(rng)), None)
@@ -72,17 +105,27 @@ def probe_sentences(n_sentences):
 
 
 class LanguageModel(nn.Module):
-    """Word embedding, ``n_layers`` stacked LSTMs, and a linear read-out of the next word."""
+    """Word embedding, ``n_layers`` stacked LSTMs, and a linear read-out of the next word.
 
-    def __init__(self, n_layers=3, n_units=64, n_embed=32):
+    Examples
+    --------
+    >>> import torch
+    >>> model = LanguageModel(n_layers=2, n_units=8)
+    >>> logits, outputs = model(torch.zeros(1, 5, dtype=torch.long))   # one sequence of 5 words
+    >>> logits.shape, [tuple(h.shape) for h in outputs], len(VOCAB)
+    (torch.Size([1, 5, 31]), [(1, 5, 8), (1, 5, 8)], 31)
+    """
+
+    def __init__(self, n_layers: int = 3, n_units: int = 64, n_embed: int = 32) -> None:
         super().__init__()
         self.embed = nn.Embedding(len(VOCAB), n_embed)
         sizes = [n_embed] + [n_units] * n_layers
         self.layers = nn.ModuleList(nn.LSTM(a, b, batch_first=True) for a, b in zip(sizes, sizes[1:]))
         self.readout = nn.Linear(n_units, len(VOCAB))
 
-    def forward(self, tokens):
-        """``(logits, [each layer's output])`` for ``tokens`` ``(batch, time)``."""
+    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """``(logits, [each layer's output])`` for ``tokens`` ``(batch, time)``: logits
+        ``(batch, time, len(VOCAB))`` and outputs ``(batch, time, n_units)``."""
         h, outputs = self.embed(tokens), []
         for lstm in self.layers:
             h = lstm(h)[0]
@@ -90,8 +133,9 @@ class LanguageModel(nn.Module):
         return self.readout(h), outputs
 
 
-def train_and_record(seed, steps=800, record_at=(0, 25, 50, 100, 150, 200, 400, 800), n_layers=3,
-                     n_units=64, seq_len=32, batch_size=32, lr=1e-3, n_train=6000, n_probe=200):
+def train_and_record(seed: int, steps: int = 800, record_at: Sequence[int] = (0, 25, 50, 100, 150, 200, 400, 800),
+                     n_layers: int = 3, n_units: int = 64, seq_len: int = 32, batch_size: int = 32, lr: float = 1e-3,
+                     n_train: int = 6000, n_probe: int = 200) -> dict:
     """Train one model (initial weights, training text and batches from ``seed``) on windows of
     ``seq_len`` words, and record every layer on ``n_probe`` held-out sentences (the same for
     every seed, and never in a training text) after each step in ``record_at``.  The held-out
@@ -100,7 +144,24 @@ def train_and_record(seed, steps=800, record_at=(0, 25, 50, 100, 150, 200, 400, 
 
     Returns ``{"states": {step: [(n_units, n_positions) array per layer]}, "loss": {step:
     held-out cross-entropy, nats per word}, "probe": the held-out windows, (n_windows, seq_len + 1)
-    word indices}``.
+    word indices}``; ``n_positions = n_windows * seq_len``.
+
+    Raises
+    ------
+    ValueError
+        If ``record_at`` is empty or has a step outside ``[0, steps]``, or the held-out
+        sentences are shorter than one window.
+
+    Examples
+    --------
+    A toy run: two LSTM layers of 8 units, 5 steps, recorded before and after them:
+
+    >>> run = train_and_record(0, steps=5, record_at=(0, 5), n_layers=2, n_units=8, seq_len=8,
+    ...                        batch_size=4, n_train=50, n_probe=5)
+    >>> [h.shape for h in run["states"][5]], run["probe"].shape
+    ([(8, 24), (8, 24)], (3, 9))
+    >>> round(run["loss"][0], 1)   # about log(31): the untrained model guesses among 31 words
+    3.4
     """
     record_at = sorted(set(record_at))
     if not record_at or record_at[0] < 0 or record_at[-1] > steps:

@@ -114,6 +114,26 @@ def _check_eps(eps):
 def max_match(X: ArrayLike, Y: ArrayLike, eps: float, tol: float = 1e-10) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """The maximum ``eps``-approximate match: ``(ix, iy)``, indices of X's and Y's matched neurons.
 
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Two layers' neurons (rows) over the same ``n`` examples.
+    eps : float
+        The largest sine, in [0, 1], of a neuron's angle to the other group's span.
+    tol : float
+        Relative squared singular value below which a direction is not part of a span.
+
+    Returns
+    -------
+    ix, iy : numpy.ndarray
+        Ascending indices into the rows of ``X`` and of ``Y``; both empty when nothing matches.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
+        numbers of examples, or ``eps`` is not in [0, 1].
+
     Examples
     --------
     Two neurons of each layer are mixtures of one shared 2-dimensional signal; the rest are private:
@@ -150,7 +170,48 @@ def simple_match(X: ArrayLike, Y: ArrayLike, eps: float, neuron: int, side: Lite
                  tol: float = 1e-10) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """The simple ``eps``-match containing ``neuron`` (an index into X, or into Y with ``side="y"``).
 
-    Raises ``ValueError`` when the neuron is in no match at all (not in the maximum match)."""
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Two layers' neurons (rows) over the same ``n`` examples.
+    eps : float
+        The largest sine, in [0, 1], of a neuron's angle to the other group's span.
+    neuron : int
+        A row of ``X`` (or of ``Y``).
+    side : {"x", "y"}
+        Which layer ``neuron`` is in.
+    tol : float
+        Relative squared singular value below which a direction is not part of a span.
+
+    Returns
+    -------
+    ix, iy : numpy.ndarray
+        Indices into the rows of ``X`` and of ``Y`` of the simple match.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
+        numbers of examples, ``eps`` is not in [0, 1] or ``side`` is unknown; when the
+        neuron is in no match at all (not in the maximum match).
+
+    Examples
+    --------
+    The layers of :func:`max_match`'s example; neuron 0 of ``X`` matches, private neuron 3 does not:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> latent = rng.standard_normal((2, 100))
+    >>> X = np.vstack([rng.standard_normal((2, 2)) @ latent, rng.standard_normal((3, 100))])
+    >>> Y = np.vstack([rng.standard_normal((4, 100)), rng.standard_normal((2, 2)) @ latent])
+    >>> ix, iy = simple_match(X, Y, eps=0.01, neuron=0)
+    >>> ix.tolist(), iy.tolist()
+    ([0, 1], [4, 5])
+    >>> simple_match(X, Y, eps=0.01, neuron=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: neuron 3 of X is in no 0.01-match (not in the maximum match)
+    """
     _check_eps(eps)
     if side not in ("x", "y"):
         raise ValueError(f"side must be 'x' or 'y'; got {side!r}")
@@ -165,6 +226,26 @@ def simple_match(X: ArrayLike, Y: ArrayLike, eps: float, neuron: int, side: Lite
 def simple_matches(X: ArrayLike, Y: ArrayLike, eps: float,
                    tol: float = 1e-10) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
     """The maximum match decomposed into simple matches: a list of ``(ix, iy)`` whose union it is.
+
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Two layers' neurons (rows) over the same ``n`` examples.
+    eps : float
+        The largest sine, in [0, 1], of a neuron's angle to the other group's span.
+    tol : float
+        Relative squared singular value below which a direction is not part of a span.
+
+    Returns
+    -------
+    list of tuple of numpy.ndarray
+        One ``(ix, iy)`` per simple match, indices into the rows of ``X`` and of ``Y``.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
+        numbers of examples, or ``eps`` is not in [0, 1].
 
     Examples
     --------
@@ -202,7 +283,41 @@ def _live(neurons, both=False):
 
 def match_similarity(X: ArrayLike, Y: ArrayLike, eps: float, tol: float = 1e-10) -> float:
     """Matched neurons over all live neurons of both layers, in the maximum ``eps``-match
-    (0 when one layer has no live neuron; a ``ValueError`` when neither has)."""
+    (0 when one layer has no live neuron; a ``ValueError`` when neither has).
+
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Two layers' neurons (rows) over the same ``n`` examples.
+    eps : float
+        The largest sine, in [0, 1], of a neuron's angle to the other group's span.
+    tol : float
+        Relative squared singular value below which a direction is not part of a span.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
+        numbers of examples, ``eps`` is not in [0, 1], or no neuron of either layer
+        is live.
+
+    Examples
+    --------
+    The layers of :func:`max_match`'s example: 4 of their 11 neurons are matched:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> latent = rng.standard_normal((2, 100))
+    >>> X = np.vstack([rng.standard_normal((2, 2)) @ latent, rng.standard_normal((3, 100))])
+    >>> Y = np.vstack([rng.standard_normal((4, 100)), rng.standard_normal((2, 2)) @ latent])
+    >>> round(match_similarity(X, Y, eps=0.01), 2)
+    0.36
+    """
     _check_eps(eps)
     neurons = _Neurons(X, Y, tol)
     xs, ys = neurons.max_match(neurons.x, neurons.y, eps)
@@ -212,7 +327,40 @@ def match_similarity(X: ArrayLike, Y: ArrayLike, eps: float, tol: float = 1e-10)
 def epsilon_sweep(X: ArrayLike, Y: ArrayLike, eps_values: Sequence[float] = (0.15, 0.2, 0.25, 0.3, 0.5),
                   tol: float = 1e-10) -> NDArray[np.float64]:
     """:func:`match_similarity` for each epsilon (Wang et al.'s values by default); the Gram
-    matrix is computed once."""
+    matrix is computed once.
+
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Two layers' neurons (rows) over the same ``n`` examples.
+    eps_values : sequence of float
+        Epsilons in [0, 1], any order.
+    tol : float
+        Relative squared singular value below which a direction is not part of a span.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(eps_values),)`` similarities, in the order of ``eps_values``.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
+        numbers of examples, an epsilon is not in [0, 1], or no neuron is live.
+
+    Examples
+    --------
+    The layers of :func:`max_match`'s example: at a large enough epsilon private neurons match too:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> latent = rng.standard_normal((2, 100))
+    >>> X = np.vstack([rng.standard_normal((2, 2)) @ latent, rng.standard_normal((3, 100))])
+    >>> Y = np.vstack([rng.standard_normal((4, 100)), rng.standard_normal((2, 2)) @ latent])
+    >>> epsilon_sweep(X, Y, (0.01, 0.5, 0.99)).round(2)
+    array([0.36, 0.36, 0.91])
+    """
     for eps in eps_values:
         _check_eps(eps)
     neurons = _Neurons(X, Y, tol)
@@ -232,13 +380,74 @@ def _sines(neurons):
 
 def neuron_sines(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``(sx, sy)``: the sine of each live neuron's angle to the span of the whole other layer
-    (the first step of the maximum-match loop); dead neurons get ``nan``."""
+    (the first step of the maximum-match loop); dead neurons get ``nan``.
+
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Two layers' neurons (rows) over the same ``n`` examples.
+    tol : float
+        Relative squared singular value below which a direction is not part of a span.
+
+    Returns
+    -------
+    sx, sy : numpy.ndarray
+        ``(p1,)`` and ``(p2,)`` sines in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
+        numbers of examples.
+
+    Examples
+    --------
+    The layers of :func:`max_match`'s example: the shared neurons lie in the other layer's span:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> latent = rng.standard_normal((2, 100))
+    >>> X = np.vstack([rng.standard_normal((2, 2)) @ latent, rng.standard_normal((3, 100))])
+    >>> Y = np.vstack([rng.standard_normal((4, 100)), rng.standard_normal((2, 2)) @ latent])
+    >>> sx, sy = neuron_sines(X, Y)
+    >>> sx.round(2), sy.round(2)
+    (array([0.  , 0.  , 0.95, 0.97, 0.98]), array([0.97, 0.98, 0.99, 0.93, 0.  , 0.  ]))
+    """
     return _sines(_Neurons(X, Y, tol))
 
 
 def min_epsilon_all(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10) -> float:
     """The smallest epsilon at which every live neuron matches: the largest sine of a neuron's
-    angle to the whole other layer.  A ``ValueError`` when a layer has no live neuron."""
+    angle to the whole other layer.
+
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Two layers' neurons (rows) over the same ``n`` examples.
+    tol : float
+        Relative squared singular value below which a direction is not part of a span.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
+        numbers of examples, or a layer has no live neuron.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> latent = rng.standard_normal((2, 100))
+    >>> X = np.vstack([rng.standard_normal((2, 2)) @ latent, rng.standard_normal((3, 100))])
+    >>> Y = np.vstack([rng.standard_normal((4, 100)), rng.standard_normal((2, 2)) @ latent])
+    >>> round(min_epsilon_all(X, Y), 2)
+    0.99
+    """
     neurons = _Neurons(X, Y, tol)
     _live(neurons, both=True)
     return float(max(np.nanmax(s) for s in _sines(neurons)))
@@ -246,7 +455,42 @@ def min_epsilon_all(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10) -> float:
 
 def min_epsilon_for_size(X: ArrayLike, Y: ArrayLike, size: int, tol: float = 1e-10, precision: float = 1e-4) -> float:
     """The smallest epsilon (to ``precision``) whose maximum match holds at least ``size`` neurons
-    of both layers together (the match only grows with epsilon, so bisection finds it)."""
+    of both layers together (the match only grows with epsilon, so bisection finds it).
+
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Two layers' neurons (rows) over the same ``n`` examples.
+    size : int
+        Matched neurons wanted, from 1 to the live neurons of both layers.
+    tol : float
+        Relative squared singular value below which a direction is not part of a span.
+    precision : float
+        The bisection's tolerance on epsilon.
+
+    Returns
+    -------
+    float
+        In (0, 1]; within ``precision`` above the exact value.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
+        numbers of examples, a layer has no live neuron, or ``size`` is out of range.
+
+    Examples
+    --------
+    The layers of :func:`max_match`'s example: their 4 shared neurons match at once, 6 need more:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> latent = rng.standard_normal((2, 100))
+    >>> X = np.vstack([rng.standard_normal((2, 2)) @ latent, rng.standard_normal((3, 100))])
+    >>> Y = np.vstack([rng.standard_normal((4, 100)), rng.standard_normal((2, 2)) @ latent])
+    >>> round(min_epsilon_for_size(X, Y, 4), 3), round(min_epsilon_for_size(X, Y, 6), 3)
+    (0.0, 0.958)
+    """
     neurons = _Neurons(X, Y, tol)
     _live(neurons, both=True)
     if not 1 <= size <= len(neurons.x) + len(neurons.y):

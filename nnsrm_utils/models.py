@@ -3,7 +3,10 @@
 Each model has ``analysed_layers``: an ordered dict from the paper's layer names to the
 modules whose *outputs* are recorded (see :mod:`nnsrm_utils.record`).
 """
+from __future__ import annotations
+
 from collections import OrderedDict
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -18,9 +21,20 @@ class ConvNet(nn.Module):
     ``pool1`` (15x15x32 = 7,200 units), ``pool2`` (6x6x64 = 2,304), ``dense`` (the 512 units
     before their ReLU) and ``logits`` (before the softmax).  ``width`` scales every layer's
     channels and units (Morcos et al. 2018 compare networks of different widths).
+
+    Takes images ``(n, 3, 32, 32)`` and returns logits ``(n, n_classes)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = ConvNet(n_classes=10, width=0.5).eval()
+    >>> net(torch.zeros(2, 3, 32, 32)).shape
+    torch.Size([2, 10])
+    >>> list(net.analysed_layers), net.dense[-1].out_features
+    (['pool1', 'pool2', 'dense', 'logits'], 256)
     """
 
-    def __init__(self, n_classes=10, width=1.0):
+    def __init__(self, n_classes: int = 10, width: float = 1.0) -> None:
         super().__init__()
         c1, c2, d = (max(1, round(width * c)) for c in (32, 64, 512))
         self.block1 = nn.Sequential(nn.Conv2d(3, c1, 3, padding=1), nn.ReLU(), nn.Conv2d(c1, c1, 3), nn.ReLU())
@@ -38,14 +52,26 @@ class ConvNet(nn.Module):
             [("pool1", self.pool1), ("pool2", self.pool2), ("dense", self.dense), ("logits", self.logits)]
         )
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(n, n_classes)`` of images ``x`` ``(n, 3, 32, 32)``."""
         return self.logits(self.dense(self.pool2(self.block2(self.pool1(self.block1(x))))))
 
 
 class PreActBlock(nn.Module):
-    """Pre-activation basic block: (BN-ReLU-conv3x3) twice, identity or 1x1-conv shortcut."""
+    """Pre-activation basic block: (BN-ReLU-conv3x3) twice, identity or 1x1-conv shortcut.
 
-    def __init__(self, c_in, c_out, stride, preact=True):
+    ``stride`` applies to the first convolution (and the shortcut); ``preact=False`` leaves out
+    the first BN-ReLU (for the block right after the stem, which already ends in one).
+
+    Examples
+    --------
+    >>> import torch
+    >>> block = PreActBlock(8, 16, stride=2).eval()
+    >>> block(torch.zeros(1, 8, 32, 32)).shape
+    torch.Size([1, 16, 16, 16])
+    """
+
+    def __init__(self, c_in: int, c_out: int, stride: int, preact: bool = True) -> None:
         super().__init__()
         self.bn1 = nn.BatchNorm2d(c_in) if preact else None
         self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
@@ -53,7 +79,8 @@ class PreActBlock(nn.Module):
         self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
         self.shortcut = nn.Conv2d(c_in, c_out, 1, stride, bias=False) if stride != 1 or c_in != c_out else None
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The block's output ``(n, c_out, H / stride, W / stride)`` for ``x`` ``(n, c_in, H, W)``."""
         out = torch.relu(self.bn1(x)) if self.bn1 is not None else x
         skip = self.shortcut(out if self.bn1 is not None else x) if self.shortcut is not None else x
         out = self.conv2(torch.relu(self.bn2(self.conv1(out))))
@@ -69,9 +96,23 @@ class PreActResNet18(nn.Module):
     of channels of the first stage (64 in ResNet18; narrower for quick runs).  He-normal
     initialisation.  The network has 17 BatchNorm layers; the paper analysed the outputs of
     every other one, ``bn1, bn3, ..., bn17`` (its layers 1, 3, ..., 17).
+
+    Raises
+    ------
+    ValueError
+        If ``stem`` is neither ``"imagenet"`` nor ``"cifar"``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = PreActResNet18(n_classes=10, width=4).eval()
+    >>> net(torch.zeros(2, 3, 32, 32)).shape
+    torch.Size([2, 10])
+    >>> list(net.analysed_layers)
+    ['bn1', 'bn3', 'bn5', 'bn7', 'bn9', 'bn11', 'bn13', 'bn15', 'bn17']
     """
 
-    def __init__(self, n_classes=10, width=64, stem="imagenet"):
+    def __init__(self, n_classes: int = 10, width: int = 64, stem: Literal["imagenet", "cifar"] = "imagenet") -> None:
         super().__init__()
         if stem == "imagenet":
             self.stem = nn.Sequential(nn.Conv2d(3, width, 7, 2, 3, bias=False))
@@ -99,14 +140,34 @@ class PreActResNet18(nn.Module):
         assert len(bns) == 17
         self.analysed_layers = OrderedDict((f"bn{i}", bns[i - 1]) for i in range(1, 18, 2))
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(n, n_classes)`` of images ``x`` ``(n, 3, H, W)``."""
         x = self.pool(torch.relu(self.stem_bn(self.stem(x))))
         x = torch.relu(self.final_bn(self.blocks(x)))
         return self.head(x.mean(dim=(2, 3)))
 
 
-def build_model(architecture, n_classes=10, **kwargs):
-    """``"convnet"`` or ``"resnet18"`` (keyword arguments go to the class)."""
+def build_model(architecture: Literal["convnet", "resnet18"], n_classes: int = 10,
+                **kwargs: Any) -> ConvNet | PreActResNet18:
+    """``"convnet"`` or ``"resnet18"`` (keyword arguments go to the class).
+
+    Returns
+    -------
+    ConvNet or PreActResNet18
+        A new network, in training mode, with its initial weights from torch's global generator.
+
+    Raises
+    ------
+    ValueError
+        For another architecture (and, from the class, a bad ``stem``).
+
+    Examples
+    --------
+    >>> type(build_model("resnet18", 100, width=4, stem="cifar")).__name__
+    'PreActResNet18'
+    >>> build_model("convnet", 100).logits[-1].out_features
+    100
+    """
     if architecture == "convnet":
         return ConvNet(n_classes, **kwargs)
     if architecture == "resnet18":

@@ -10,9 +10,12 @@ Chosen by a notebook's parameters cell or the ``NNSRM_PROFILE`` environment vari
 - ``paper``: the authors' settings (ConvNet: RMSprop 1e-4, batch 32, 50 epochs; ResNet18:
   Adam 1e-3, batch 32, 100 epochs with shifts and flips, L2 1e-4; their logged epochs).
 """
+from __future__ import annotations
+
 import math
 import os
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from .train import TrainConfig
 
@@ -31,6 +34,11 @@ class Variant:
     (memorising takes more epochs on fewer images; other seeds keep a variant's networks from
     sharing initial weights and example order with the profile's).  A variant's run logs only
     its first and last epoch unless it keeps the profile's schedule.
+
+    Examples
+    --------
+    >>> get_profile("quick").variant("random-labels")
+    Variant(width=1.0, random_labels=True, train_subset=1000, epochs=30, lr=0.001, seed=None)
     """
 
     width: float = 1.0
@@ -43,6 +51,20 @@ class Variant:
 
 @dataclass(frozen=True)
 class Profile:
+    """One scale of the deep-network chapters: data, number of networks, analysis sizes, training.
+
+    ``convnet`` and ``resnet18`` are the architectures' :class:`~nnsrm_utils.train.TrainConfig`;
+    ``n_fit`` held-out images fit SRM and ``n_test`` evaluate it; ``max_units`` units are kept
+    per layer; network ``i`` is trained with seed ``seed + i``; ``variants`` maps names to the
+    ConvNet's variants (:class:`Variant`).  Use :func:`get_profile` rather than building one.
+
+    Examples
+    --------
+    >>> p = get_profile("quick")
+    >>> p.dataset, p.n_networks, p.train_subset, p.n_fit, p.n_test, p.max_units
+    ('cifar10-jpeg', 4, 5000, 1600, 400, 300)
+    """
+
     name: str
     dataset: str              # default dataset (a key of nnsrm_utils.data.DATASETS)
     n_networks: int
@@ -55,7 +77,33 @@ class Profile:
     seed: int = 0             # network i is trained with seed + i
     variants: dict = field(default_factory=dict)  # name -> Variant (ConvNet only)
 
-    def train_config(self, architecture, n_classes, variant=None):
+    def train_config(self, architecture: Literal["convnet", "resnet18"], n_classes: int,
+                     variant: str | None = None) -> TrainConfig:
+        """How a network of ``architecture`` is trained in this profile, for ``n_classes`` classes.
+
+        Parameters
+        ----------
+        architecture : {"convnet", "resnet18"}
+        n_classes : int
+        variant : str, optional
+            The name of one of the profile's ``variants`` (ConvNet only): its width, epochs
+            and learning rate replace the profile's.
+
+        Returns
+        -------
+        TrainConfig
+
+        Raises
+        ------
+        ValueError
+            For another architecture, an unknown variant, or a variant of the ResNet.
+
+        Examples
+        --------
+        >>> config = get_profile("quick").train_config("convnet", 10, variant="width-0.5")
+        >>> config.epochs, config.lr, config.model_kwargs
+        (3, 0.0005, {'width': 0.5})
+        """
         config = getattr(self, architecture, None)
         if config is None:
             raise ValueError(f"architecture must be 'convnet' or 'resnet18'; got {architecture!r}")
@@ -69,7 +117,9 @@ class Profile:
             config = replace(config, epochs=v.epochs, logged_epochs=(0, v.epochs))
         return replace(config, lr=v.lr or config.lr, model_kwargs={**config.model_kwargs, "width": v.width})
 
-    def variant(self, name):
+    def variant(self, name: str) -> Variant:
+        """The :class:`Variant` called ``name``; a ``ValueError`` lists the profile's variants if
+        there is none (see the example of :class:`Variant`)."""
         if name not in self.variants:
             raise ValueError(f"profile {self.name!r} has no variant {name!r}; choose one of {tuple(self.variants)}")
         return self.variants[name]
@@ -115,8 +165,26 @@ PROFILES = {
 }
 
 
-def get_profile(name=None):
-    """The profile named (or a :class:`Profile` itself), else ``$NNSRM_PROFILE``, else ``quick``."""
+def get_profile(name: Literal["quick", "colab", "paper"] | Profile | None = None) -> Profile:
+    """The profile named (or a :class:`Profile` itself), else ``$NNSRM_PROFILE``, else ``quick``.
+
+    Returns
+    -------
+    Profile
+
+    Raises
+    ------
+    ValueError
+        If the name (given or from ``$NNSRM_PROFILE``) is not a key of ``PROFILES``.
+
+    Examples
+    --------
+    >>> p = get_profile("paper")
+    >>> p.n_networks, p.convnet.epochs, p.convnet.optimizer, p.resnet18.epochs
+    (10, 50, 'rmsprop', 100)
+    >>> get_profile(p) is p
+    True
+    """
     if isinstance(name, Profile):
         return name
     name = name or os.environ.get(PROFILE_ENV, "quick")

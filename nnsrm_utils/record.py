@@ -34,7 +34,18 @@ MANIFEST = "manifest.json"
 
 
 def versions() -> dict[str, str]:
-    """Package versions that travel with every result."""
+    """Package versions that travel with every result.
+
+    Returns
+    -------
+    dict
+        ``{package: version}`` for Python, numpy, scipy, torch, torchvision and this package.
+
+    Examples
+    --------
+    >>> sorted(versions())
+    ['nnsrm_utils', 'numpy', 'python', 'scipy', 'torch', 'torchvision']
+    """
     import scipy
     import torch
     import torchvision
@@ -46,7 +57,17 @@ def versions() -> dict[str, str]:
 
 
 def sha256(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
-    """The SHA-256 of a file, read in chunks of ``chunk`` bytes."""
+    """The SHA-256 of a file, read in chunks of ``chunk`` bytes, as 64 hexadecimal digits.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "hello.txt"
+    ...     _ = path.write_text("hello")
+    ...     print(sha256(path)[:16])
+    2cf24dba5fb0a30e
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(chunk), b""):
@@ -59,6 +80,13 @@ def subsample_units(n_units: int, max_units: int | None, seed: int | Sequence[in
 
     The authors cut layers above 1,000 units to 1,000 random units, unseeded and different
     per network; here the choice is seeded (pass a different seed per network to match them).
+
+    Examples
+    --------
+    >>> subsample_units(10, 4, seed=0)
+    array([2, 4, 5, 7])
+    >>> subsample_units(3, 4, seed=0) is None
+    True
     """
     if max_units is None or n_units <= max_units:
         return None
@@ -72,7 +100,36 @@ def record_activations(model: nn.Module, layers: Mapping[str, nn.Module], x: Arr
 
     Each layer's output is flattened per example (a conv layer's channels x positions are its
     units).  ``max_units`` keeps a seeded random subset of units per layer (seed derived from
-    ``unit_seed`` and the layer's position).  Returns the manifest dict.
+    ``unit_seed`` and the layer's position).  The files are written to ``out_dir`` as the module
+    describes; the model is left in eval mode on ``device``.
+
+    Returns
+    -------
+    dict
+        The manifest: ``metadata`` (``metadata`` and :func:`versions`) and ``layers``
+        (``{name: {"file", "shape", "sha256", "units_kept"}}``).
+
+    Raises
+    ------
+    ValueError
+        If one of ``layers`` runs more than once in a forward pass (which output to record
+        would be ambiguous).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> model = nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 6 * 6, 5))
+    >>> x = torch.randn(8, 3, 8, 8)   # 8 images, 3 channels, 8 x 8 pixels
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     manifest = record_activations(model, {"conv": model[1], "dense": model[3]}, x, folder, batch_size=3,
+    ...                                   max_units=10, metadata={"seed": 0})
+    ...     dense = load_activations(folder, "dense")
+    >>> manifest["layers"]["conv"]["shape"], manifest["layers"]["dense"]["shape"], dense.shape
+    ([10, 8], [5, 8], (5, 8))
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -99,7 +156,27 @@ def record_activations(model: nn.Module, layers: Mapping[str, nn.Module], x: Arr
 def layer_outputs(model: nn.Module, layers: Mapping[str, nn.Module], x: ArrayLike | torch.Tensor, batch_size: int = 500,
                   max_units: int | None = None, unit_seed: int = 0, device: str = "cpu") -> dict[str, NDArray[np.float32]]:
     """The outputs of ``layers`` (name -> module) on ``x``, in memory: name -> ``(n_units, n_examples)``
-    float32, flattened and with the same units kept as :func:`record_activations` would write."""
+    float32, flattened and with the same units kept as :func:`record_activations` would write.
+
+    Raises
+    ------
+    ValueError
+        If one of ``layers`` runs more than once in a forward pass.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> model = nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 6 * 6, 5))
+    >>> x = torch.randn(8, 3, 8, 8)   # 8 images, 3 channels, 8 x 8 pixels
+    >>> acts = layer_outputs(model, {"conv": model[1], "dense": model[3]}, x)
+    >>> {name: a.shape for name, a in acts.items()}   # the conv layer: 2 channels x 6 x 6 positions
+    {'conv': (72, 8), 'dense': (5, 8)}
+    >>> layer_outputs(model, {"conv": model[1]}, x, max_units=10)["conv"].shape
+    (10, 8)
+    """
     parts = {name: [] for name in layers}
     for _, name, out, _ in _kept_units(model, layers, x, batch_size, device, max_units, unit_seed):
         parts[name].append(out)
@@ -129,6 +206,23 @@ def neuron_activity(model: nn.Module, layers: Mapping[str, nn.Module], x: ArrayL
     which ``max_positions`` are kept, drawn with ``random_state`` (so every network whose layer
     has the same shape gets the same points); a flat output's unit is a neuron over examples.
     The points are gathered batch by batch: the full feature maps are never held.
+
+    Raises
+    ------
+    ValueError
+        If one of ``layers`` runs more than once in a forward pass.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> model = nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 6 * 6, 5))
+    >>> x = torch.randn(8, 3, 8, 8)   # 8 images, 3 channels, 8 x 8 pixels
+    >>> acts = neuron_activity(model, {"conv": model[1], "dense": model[3]}, x, max_positions=100)
+    >>> {name: a.shape for name, a in acts.items()}   # of the 8 x 36 (image, position) points, 100 kept
+    {'conv': (2, 100), 'dense': (5, 8)}
     """
     parts, keep = {name: [] for name in layers}, {}
     for start, outputs in _layer_outputs(model, layers, x, batch_size, device):
@@ -182,7 +276,22 @@ def _points(out, start, n_examples, keep, name, max_positions, random_state):
 
 
 def read_manifest(folder: str | os.PathLike) -> dict:
-    """The manifest of a finished recording; ``FileNotFoundError`` if the recording is not finished."""
+    """The manifest of a finished recording (see :func:`record_activations`).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``folder`` has no manifest: the recording is not finished.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     read_manifest(folder)
+    Traceback (most recent call last):
+        ...
+    FileNotFoundError: no manifest.json in ...: not a finished recording
+    """
     path = Path(folder) / MANIFEST
     if not path.exists():
         raise FileNotFoundError(f"no {MANIFEST} in {folder}: not a finished recording")
@@ -191,7 +300,35 @@ def read_manifest(folder: str | os.PathLike) -> dict:
 
 def load_activations(folder: str | os.PathLike, layer: str, verify: bool = True,
                      mmap: bool = False) -> NDArray[np.float32]:
-    """One recorded layer, ``(n_units, n_examples)`` float32, checked against the manifest."""
+    """One recorded layer, ``(n_units, n_examples)`` float32, checked against the manifest.
+
+    ``verify=False`` skips the checksum (the shape is still checked); ``mmap=True`` maps the
+    file read-only instead of reading it.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``folder`` has no manifest.
+    KeyError
+        If ``layer`` was not recorded.
+    ValueError
+        If the file does not match its checksum or its shape in the manifest.
+
+    Examples
+    --------
+    >>> import tempfile, torch
+    >>> model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU())
+    >>> x = torch.randn(10, 3, generator=torch.Generator().manual_seed(0))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = record_activations(model, {"relu": model[1]}, x, folder)
+    ...     relu = load_activations(folder, "relu")
+    ...     load_activations(folder, "linear")
+    Traceback (most recent call last):
+        ...
+    KeyError: "layer 'linear' was not recorded in ..."
+    >>> relu.shape, relu.dtype
+    ((4, 10), dtype('float32'))
+    """
     folder = Path(folder)
     entry = read_manifest(folder)["layers"].get(layer)
     if entry is None:

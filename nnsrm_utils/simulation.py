@@ -8,21 +8,45 @@ native space (no alignment) it should not.
 
 Training uses torch (imported only here); the analysis is numpy.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import transforms
 from .rsm import compare_rsms, inter_rsm, within_rsm
 from .srm import SRM
 
+if TYPE_CHECKING:  # torch is imported only where a network is trained or run
+    from torch import nn
+
 CORNERS = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
 
 
-def xor_clouds(n_per_cloud=50, noise=0.35, random_state=None):
+def xor_clouds(n_per_cloud: int = 50, noise: float = 0.35,
+               random_state: int | np.random.SeedSequence | np.random.Generator | None = None,
+               ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Four Gaussian clouds on the corners of a square; label 1 where the signs differ.
 
-    Returns inputs ``(n, 2)`` (rows are examples, as torch expects) and labels ``(n,)``.
     The clouds are centred on the corners (the authors' noise had mean 1, which
     shifted every cloud by (+1, +1); harmless for the task, but not intended).
+
+    Returns
+    -------
+    x : numpy.ndarray
+        Inputs ``(n, 2)``, ``n = 4 * n_per_cloud`` (rows are examples, as torch expects),
+        cloud by cloud.
+    y : numpy.ndarray
+        Labels ``(n,)``, 0.0 or 1.0.
+
+    Examples
+    --------
+    >>> x, y = xor_clouds(n_per_cloud=2, random_state=0)
+    >>> x.shape, y.tolist()
+    ((8, 2), [0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0])
     """
     rng = np.random.default_rng(random_state)
     x = np.repeat(CORNERS, n_per_cloud, axis=0) + noise * rng.standard_normal((4 * n_per_cloud, 2))
@@ -30,8 +54,24 @@ def xor_clouds(n_per_cloud=50, noise=0.35, random_state=None):
     return x, y
 
 
-def train_xor_net(x, y, n_hidden=50, epochs=1000, lr=3e-3, seed=0):
-    """2-``n_hidden``-1 sigmoid network, MSE loss, Adam, full batch (the authors' settings)."""
+def train_xor_net(x: ArrayLike, y: ArrayLike, n_hidden: int = 50, epochs: int = 1000, lr: float = 3e-3,
+                  seed: int = 0) -> nn.Sequential:
+    """2-``n_hidden``-1 sigmoid network, MSE loss, Adam, full batch (the authors' settings).
+
+    ``x`` ``(n, 2)`` and ``y`` ``(n,)`` as from :func:`xor_clouds`; ``seed`` sets the initial weights.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        Linear, Sigmoid (the hidden layer), Linear, Sigmoid.
+
+    Examples
+    --------
+    >>> x, y = xor_clouds(25, random_state=0)
+    >>> net = train_xor_net(x, y, n_hidden=8, epochs=50, lr=0.1)
+    >>> accuracy(net, *xor_clouds(25, random_state=1))
+    1.0
+    """
     import torch
 
     torch.manual_seed(seed)
@@ -49,8 +89,18 @@ def train_xor_net(x, y, n_hidden=50, epochs=1000, lr=3e-3, seed=0):
     return net
 
 
-def hidden_activity(net, x):
-    """Hidden-layer activity, ``(n_hidden, n_examples)`` float64."""
+def hidden_activity(net: nn.Sequential, x: ArrayLike) -> NDArray[np.float64]:
+    """Hidden-layer activity, ``(n_hidden, n_examples)`` float64, of the network of
+    :func:`train_xor_net` on points ``x`` ``(n_examples, 2)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = train_xor_net(*xor_clouds(5, random_state=0), n_hidden=8, epochs=1)
+    >>> h = hidden_activity(net, xor_clouds(25, random_state=1)[0])
+    >>> h.shape, bool(np.all((h > 0) & (h < 1)))   # sigmoid units
+    ((8, 100), True)
+    """
     import torch
 
     with torch.no_grad():
@@ -58,8 +108,16 @@ def hidden_activity(net, x):
     return h.numpy().T.astype(np.float64)
 
 
-def accuracy(net, x, y):
-    """The XOR network's accuracy on points ``x`` ``(n, 2)`` with labels ``y`` (output above 0.5 is class 1)."""
+def accuracy(net: nn.Sequential, x: ArrayLike, y: ArrayLike) -> float:
+    """The XOR network's accuracy on points ``x`` ``(n, 2)`` with labels ``y`` (output above 0.5 is class 1).
+
+    Examples
+    --------
+    >>> x, y = xor_clouds(25, random_state=0)
+    >>> net = train_xor_net(x, y, n_hidden=8, epochs=50, lr=0.1)
+    >>> accuracy(net, x, y), accuracy(net, x, 1 - y)
+    (1.0, 0.0)
+    """
     import torch
 
     with torch.no_grad():
@@ -67,13 +125,23 @@ def accuracy(net, x, y):
     return float(np.mean((p > 0.5) == (y > 0.5)))
 
 
-def xor_experiment(seed, n_per_cloud=50, n_hidden=50, epochs=1000):
+def xor_experiment(seed: int, n_per_cloud: int = 50, n_hidden: int = 50, epochs: int = 1000) -> dict[str, Any]:
     """Train one XOR network; return its hidden activity on fresh alignment and test points.
 
     Three independent draws of the clouds: one trains the network, one fits
-    SRM (alignment split), one evaluates (test split).  Returns a dict with
-    ``h_align``, ``h_test`` (``(n_hidden, 4 * n_per_cloud)``), ``y_test`` and
-    the test ``accuracy``.
+    SRM (alignment split), one evaluates (test split).
+
+    Returns
+    -------
+    dict
+        ``h_align`` and ``h_test``, each ``(n_hidden, 4 * n_per_cloud)``; ``y_test``
+        ``(4 * n_per_cloud,)``; and the test ``accuracy`` (a float).
+
+    Examples
+    --------
+    >>> data = xor_experiment(0, n_per_cloud=10, n_hidden=8, epochs=20)
+    >>> data["h_align"].shape, data["h_test"].shape, data["y_test"].shape
+    ((8, 40), (8, 40), (40,))
     """
     ss = np.random.SeedSequence(seed).spawn(3)
     x_train, y_train = xor_clouds(n_per_cloud, random_state=ss[0])
@@ -95,19 +163,54 @@ TRANSFORMS = {
 }
 
 
-def network_copies(n_units, n_copies=10, transform="orthogonal", random_state=None):
-    """``n_copies`` independent ``(n_units, n_units)`` transforms of the kind named."""
+def network_copies(n_units: int, n_copies: int = 10,
+                   transform: Literal["orthogonal", "qr_uniform", "permutation"] = "orthogonal",
+                   random_state: int | Sequence[int] | None = None) -> list[NDArray[np.float64]]:
+    """``n_copies`` independent ``(n_units, n_units)`` transforms of the kind named (a key of
+    ``TRANSFORMS``), each from its own seed spawned from ``random_state``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``transform`` (and, from :mod:`~nnsrm_utils.transforms`, a bad ``n_units``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> qs = network_copies(4, n_copies=3, random_state=0)
+    >>> len(qs), all(np.allclose(q.T @ q, np.eye(4)) for q in qs)
+    (3, True)
+    >>> network_copies(2, n_copies=2, transform="permutation", random_state=0)[0]
+    array([[0., 1.],
+           [1., 0.]])
+    """
     if transform not in TRANSFORMS:
         raise ValueError(f"transform must be one of {tuple(TRANSFORMS)}; got {transform!r}")
     seeds = np.random.SeedSequence(random_state).spawn(n_copies)
     return [TRANSFORMS[transform](n_units, s) for s in seeds]
 
 
-def align_copies(h_align, h_test, qs, n_features=50, srm_seed=0):
+def align_copies(h_align: ArrayLike, h_test: ArrayLike, qs: Sequence[NDArray], n_features: int = 50,
+                 srm_seed: int = 0) -> dict[str, list[NDArray[np.float64]]]:
     """Make the copies, fit SRM on the alignment split and map the test split into the shared space.
 
-    Returns a dict with the copies' test responses in their native spaces (``native``), the
-    same centred with SRM's unit means (``centred``) and in the shared space (``shared``).
+    ``h_align`` ``(n_units, n_align)`` and ``h_test`` ``(n_units, n_test)`` are one network's
+    activity; copy ``i`` is ``qs[i] @ h``.
+
+    Returns
+    -------
+    dict
+        The copies' test responses in their native spaces (``native``, each ``(n_units,
+        n_test)``), the same centred with SRM's unit means (``centred``) and in the shared space
+        (``shared``, each ``(n_features, n_test)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h = np.random.default_rng(0).random((6, 60))   # any activity: 6 units, 60 examples
+    >>> aligned = align_copies(h[:, :40], h[:, 40:], network_copies(6, 3, random_state=0), n_features=6)
+    >>> {space: [x.shape for x in xs] for space, xs in aligned.items()}["shared"]
+    [(6, 20), (6, 20), (6, 20)]
     """
     test = [q @ h_test for q in qs]
     srm = SRM(n_features=n_features, n_iter=10, random_state=srm_seed).fit([q @ h_align for q in qs])
@@ -115,12 +218,31 @@ def align_copies(h_align, h_test, qs, n_features=50, srm_seed=0):
             "shared": srm.transform(test)}
 
 
-def copy_rsms(aligned, similarity="pearson", centre=False):
+def copy_rsms(aligned: dict[str, list[NDArray]], similarity: Literal["pearson", "cosine", "gram"] = "pearson",
+              centre: bool = False) -> dict[str, NDArray[np.float64]]:
     """The three RSMs of the simulation on the test split, from :func:`align_copies`.
 
     ``within``: wRSM of the copies in their native spaces.  ``shared``: iRSM after SRM.
     ``native``: iRSM without alignment.  ``centre=True`` computes the native RSMs from
     activity centred with the SRM unit means, matching the centring of the shared space.
+
+    Returns
+    -------
+    dict
+        ``within``, ``shared`` and ``native``, each ``(n_test, n_test)``.
+
+    Examples
+    --------
+    Orthogonal copies share one geometry: with cosine RSMs of centred activity, SRM's shared
+    space recovers the within-network RSM exactly (Proposition 1), the native spaces do not:
+
+    >>> import numpy as np
+    >>> from nnsrm_utils.rsm import compare_rsms
+    >>> h = np.random.default_rng(0).random((6, 60))
+    >>> aligned = align_copies(h[:, :40], h[:, 40:], network_copies(6, 3, random_state=0), n_features=6)
+    >>> rsms = copy_rsms(aligned, "cosine", centre=True)
+    >>> [round(compare_rsms(rsms[space], rsms["within"], part="lower"), 2) for space in ("shared", "native")]
+    [1.0, 0.31]
     """
     native = aligned["centred" if centre else "native"]
     return {
@@ -139,12 +261,32 @@ ANALYSES = {
 }
 
 
-def simulation_run(seed, n_copies=10, n_features=50, transform_kinds=("orthogonal", "permutation", "qr_uniform")):
-    """One run of the simulation: train a network, copy it, align, score.
+def simulation_run(seed: int, n_copies: int = 10, n_features: int = 50,
+                   transform_kinds: Sequence[str] = ("orthogonal", "permutation", "qr_uniform"),
+                   ) -> tuple[dict[tuple[str, str, str, str], float], float]:
+    """One run of the simulation: train a network (the authors' 1,000 epochs), copy it, align, score.
 
-    Returns ``(scores, accuracy)`` where ``scores`` maps
-    ``(transform, analysis, space, method)`` to the correlation between the
-    ``space`` ("shared" or "native") iRSM and the wRSM.
+    Returns
+    -------
+    scores : dict
+        Maps ``(transform, analysis, space, method)`` to the correlation (``method``
+        ``"pearson"`` or ``"kendall"``) between the ``space`` ("shared" or "native") iRSM and
+        the wRSM, for each of ``ANALYSES``.
+    accuracy : float
+        The trained network's test accuracy.
+
+    Raises
+    ------
+    ValueError
+        For an unknown transform kind.
+
+    Examples
+    --------
+    Not run here (training takes seconds); the values are from one run on a CPU:
+
+    >>> scores, acc = simulation_run(0, n_copies=3, n_features=10, transform_kinds=("orthogonal",))  # doctest: +SKIP
+    >>> acc, round(scores["orthogonal", "cosine, centred", "shared", "pearson"], 2)  # doctest: +SKIP
+    (1.0, 1.0)
     """
     data = xor_experiment(seed)
     scores = {}

@@ -34,8 +34,18 @@ def bootstrap_ci(values: ArrayLike, ci: float = 0.95, n_boot: int = 10_000, stat
     """Percentile bootstrap confidence interval of ``statistic`` over axis 0.
 
     ``values`` has one entry (or one row, e.g. per layer) per network or run.
-    ``statistic(samples, axis=1)`` must reduce the given axis (all resamples at once).  Returns ``(low, high)``,
-    each of shape ``values.shape[1:]``.
+    ``statistic(samples, axis=1)`` must reduce the given axis (all resamples at once).
+
+    Returns
+    -------
+    low, high : numpy.ndarray
+        The interval's ends, each of shape ``values.shape[1:]`` (0-d for one value per network).
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is 0-d, has fewer than 2 entries along axis 0 or NaN/infinite values,
+        ``n_boot`` is not a positive integer, or ``ci`` is not in (0, 1).
 
     Examples
     --------
@@ -66,7 +76,20 @@ def permutation_test(a: ArrayLike, b: ArrayLike | None = None, n_perm: int = 10_
 
     With ``b`` the two samples are exchangeable groups.  Without ``b``, ``a``
     holds paired differences (e.g. shared minus native, per run) and the test
-    flips their signs.  Returns ``(observed_difference, p_value)``.
+    flips their signs.
+
+    Returns
+    -------
+    observed_difference, p_value : numpy.ndarray
+        The difference in means (or the mean difference) and its p-value, each of shape
+        ``a.shape[1:]``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``alternative``, an ``n_perm`` that is not a positive integer, a sample
+        with fewer than 2 entries along axis 0 or with NaN/infinite values, or samples that
+        disagree beyond axis 0.
 
     Examples
     --------
@@ -118,10 +141,21 @@ def calibrated(measure: Callable[[NDArray, NDArray], float] | str, X: ArrayLike,
     the measure has for layers of these sizes.  ``identical`` is the score of a layer with itself
     (1 for similarities, 0 for distances).
 
-    Returns a dict: ``score``; ``null_mean`` and ``null_sd``; ``calibrated``, ``(score -
-    null_mean) / (identical - null_mean)``, 0 at chance and 1 for identical layers; and
-    ``p_value``, the share of shuffles that score at least as close to ``identical``, with the
-    +1 correction.
+    Returns
+    -------
+    dict
+        ``score``; ``null_mean`` and ``null_sd``; ``calibrated``, ``(score - null_mean) /
+        (identical - null_mean)``, 0 at chance and 1 for identical layers; and ``p_value``, the
+        share of shuffles that score at least as close to ``identical``, with the +1 correction.
+
+    Raises
+    ------
+    ValueError
+        If ``n_perm`` is not a positive integer; ``X`` or ``Y`` is not 2-D, has NaN or
+        infinite values or too few examples; they disagree on the number of examples; the
+        examples have too few orderings for ``n_perm`` shuffles; the measure returns NaN or
+        infinity; the null's mean equals ``identical``; or a named measure is unknown (or
+        refuses the layers, e.g. one that does not vary).
 
     Examples
     --------

@@ -37,7 +37,29 @@ Stitch = tuple[NDArray, NDArray, NDArray]
 
 def split(model: ConvNet, layer: str) -> tuple[nn.Sequential, nn.Sequential]:
     """``(bottom, top)`` of a :class:`~nnsrm_utils.models.ConvNet` at one of its analysed layers:
-    ``top(bottom(x))`` is ``model(x)``.  Both share the model's modules (nothing is copied)."""
+    ``top(bottom(x))`` is ``model(x)``.  Both share the model's modules (nothing is copied).
+
+    Returns
+    -------
+    bottom, top : torch.nn.Sequential
+        The children up to and including ``layer``, and the rest; both in eval mode.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a ConvNet or ``layer`` is not one of its analysed layers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from nnsrm_utils.models import ConvNet
+    >>> _ = torch.manual_seed(0)
+    >>> net = ConvNet(width=0.25).eval()      # untrained, narrow: 8, 16 and 128 units
+    >>> x = torch.randn(20, 3, 32, 32)       # 20 images
+    >>> bottom, top = split(net, "pool2")
+    >>> bottom(x).shape, torch.allclose(top(bottom(x)), net(x))
+    (torch.Size([20, 16, 6, 6]), True)
+    """
     if not isinstance(model, ConvNet):
         raise ValueError(f"stitching needs a network that is a chain of its layers (the ConvNet); got {type(model).__name__}")
     names = [name for name, _ in model.named_children()]
@@ -51,7 +73,23 @@ def split(model: ConvNet, layer: str) -> tuple[nn.Sequential, nn.Sequential]:
 @torch.no_grad()
 def layer_outputs(model: ConvNet, x: ArrayLike | torch.Tensor, batch_size: int = 500) -> dict[str, torch.Tensor]:
     """``{layer: output}`` of every analysed layer of a :class:`~nnsrm_utils.models.ConvNet` on the
-    images ``x`` (float32 ``(n, 3, 32, 32)``), in eval mode, from one pass through the chain."""
+    images ``x`` (float32 ``(n, 3, 32, 32)``), in eval mode, from one pass through the chain.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a ConvNet.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from nnsrm_utils.models import ConvNet
+    >>> _ = torch.manual_seed(0)
+    >>> net = ConvNet(width=0.25).eval()      # untrained, narrow: 8, 16 and 128 units
+    >>> x = torch.randn(20, 3, 32, 32)       # 20 images
+    >>> {name: tuple(out.shape) for name, out in layer_outputs(net, x).items()}
+    {'pool1': (20, 8, 15, 15), 'pool2': (20, 16, 6, 6), 'dense': (20, 128), 'logits': (20, 10)}
+    """
     split(model, next(iter(model.analysed_layers)))  # refuses other networks
     model.eval()
     x, parts = torch.as_tensor(x), {name: [] for name in model.analysed_layers}
@@ -66,7 +104,14 @@ def layer_outputs(model: ConvNet, x: ArrayLike | torch.Tensor, batch_size: int =
 
 def as_units(a: ArrayLike | torch.Tensor) -> NDArray[np.float64]:
     """A layer's output ``(n, C, H, W)`` or ``(n, D)`` as ``(n_units, n_points)``: a conv channel is
-    one unit over every (image, position) pair."""
+    one unit over every (image, position) pair.
+
+    Examples
+    --------
+    >>> import torch
+    >>> as_units(torch.zeros(2, 8, 3, 3)).shape, as_units(torch.zeros(5, 4)).shape
+    ((8, 18), (4, 5))
+    """
     a = torch.as_tensor(a)
     return (a.transpose(0, 1).reshape(a.shape[1], -1) if a.ndim == 4 else a.T).double().numpy()
 
@@ -79,6 +124,30 @@ def fit_map(a: ArrayLike | torch.Tensor, b: ArrayLike | torch.Tensor, method: Li
     ``method`` is one of :data:`METHODS`; ``k`` the shared dimension of ``"srm"`` (default: all
     units).  At most ``max_points`` (image, position) points, drawn with ``random_state``, are
     used for the fit.
+
+    Returns
+    -------
+    Stitch
+        ``(M, mu_a, mu_b)``: ``M`` ``(n_units_B, n_units_A)`` (channels for a conv layer) and the
+        two layers' unit means.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``method``, layers of different shapes, or NaN or infinite values.
+
+    Examples
+    --------
+    A planted map: B's layer is A's rotated (and shifted), and both fits find the rotation:
+
+    >>> import numpy as np, torch
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> a = torch.randn(200, 4, generator=torch.Generator().manual_seed(0))   # a dense layer: 200 images, 4 units
+    >>> Q = random_orthogonal(4, 0)
+    >>> b = apply_map((Q, np.zeros(4), np.ones(4)), a)   # network B's layer: A's rotated and shifted
+    >>> M, mu_a, mu_b = fit_map(a, b, "procrustes")
+    >>> bool(np.allclose(M, Q, atol=1e-5)), bool(np.allclose(fit_map(a, b, "least squares")[0], Q, atol=1e-5))
+    (True, True)
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}")
@@ -104,7 +173,22 @@ def fit_map(a: ArrayLike | torch.Tensor, b: ArrayLike | torch.Tensor, method: Li
 
 
 def apply_map(stitch: Stitch, a: ArrayLike | torch.Tensor) -> torch.Tensor:
-    """Layer outputs ``a`` of network A mapped into network B's units by ``stitch`` = ``(M, mu_a, mu_b)``."""
+    """Layer outputs ``a`` of network A mapped into network B's units by ``stitch`` = ``(M, mu_a, mu_b)``.
+
+    ``a`` is ``(n, C, H, W)`` (``M`` then maps the channels at every position) or ``(n, D)``;
+    returns a float32 tensor of B's layer shape.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> a = torch.randn(200, 4, generator=torch.Generator().manual_seed(0))   # a dense layer: 200 images, 4 units
+    >>> Q = random_orthogonal(4, 0)
+    >>> b = apply_map((Q, np.zeros(4), np.ones(4)), a)   # network B's layer: A's rotated and shifted
+    >>> stitched = apply_map(fit_map(a, b), a)
+    >>> stitched.shape, round(float((stitched - b).abs().max()), 4)
+    (torch.Size([200, 4]), 0.0)
+    """
     M, mu_a, mu_b = (torch.as_tensor(v, dtype=torch.float32) for v in stitch)
     a = torch.as_tensor(a)
     if a.ndim == 4:
@@ -114,7 +198,19 @@ def apply_map(stitch: Stitch, a: ArrayLike | torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def accuracy(top: nn.Module, a: ArrayLike | torch.Tensor, labels: ArrayLike, batch_size: int = 500) -> float:
-    """The share of ``labels`` that network B's upper layers ``top`` predict from layer outputs ``a``."""
+    """The share of ``labels`` that network B's upper layers ``top`` predict from layer outputs ``a``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from nnsrm_utils.models import ConvNet
+    >>> _ = torch.manual_seed(0)
+    >>> net = ConvNet(width=0.25).eval()      # untrained, narrow: 8, 16 and 128 units
+    >>> x = torch.randn(20, 3, 32, 32)       # 20 images
+    >>> bottom, top = split(net, "dense")
+    >>> accuracy(top, bottom(x), net(x).argmax(1))   # the network's own predictions
+    1.0
+    """
     a = torch.as_tensor(a)
     predicted = torch.cat([top.eval()(a[i:i + batch_size]).argmax(1) for i in range(0, len(a), batch_size)]).numpy()
     return float(np.mean(predicted == np.asarray(labels)))
@@ -137,8 +233,30 @@ def train_map(top: nn.Module, a: ArrayLike | torch.Tensor, labels: ArrayLike, in
               batch_size: int = 64, seed: int = 0) -> Stitch:
     """Bansal et al.'s stitching layer: the affine map of :func:`apply_map`, started from ``init``
     = ``(M, mu_a, mu_b)`` and trained by Adam on cross-entropy through ``top`` (network B's upper
-    layers, frozen and in eval mode) on the layer outputs ``a`` with ``labels``.  Returns the
-    trained ``(M, mu_a, mu_b)``."""
+    layers, frozen and in eval mode) on the layer outputs ``a`` with ``labels``.  ``mu_a`` stays
+    fixed; ``top`` is trainable again afterwards.
+
+    Returns
+    -------
+    Stitch
+        The trained ``(M, mu_a, mu_b)``, as float64 arrays.
+
+    Examples
+    --------
+    A 4-unit layer read out by a linear head, stitched in through a wrong (reversed) map:
+
+    >>> import numpy as np, torch
+    >>> _ = torch.manual_seed(0)
+    >>> head = torch.nn.Linear(4, 3)
+    >>> a = torch.randn(60, 4)
+    >>> labels = head(a).argmax(1)
+    >>> init = (np.eye(4)[::-1].copy(), np.zeros(4), np.zeros(4))
+    >>> round(accuracy(head, apply_map(init, a), labels), 2)
+    0.28
+    >>> M, mu_a, mu_b = train_map(head, a, labels, init, epochs=20, lr=0.05, batch_size=20)
+    >>> M.shape, accuracy(head, apply_map((M, mu_a, mu_b), a), labels) > 0.8
+    ((4, 4), True)
+    """
     torch.manual_seed(seed)
     stitch = _Stitch(*init)
     top.eval().requires_grad_(False)

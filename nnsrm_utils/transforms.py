@@ -29,6 +29,16 @@ def random_orthogonal(n: int, random_state: RandomState = None) -> NDArray[np.fl
     (Mezzadri 2007): without that correction, or with uniform instead of
     Gaussian entries, the result is not uniformly distributed.
 
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, n)``, with ``Q.T @ Q = I``.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive integer.
+
     Examples
     --------
     >>> import numpy as np
@@ -47,6 +57,25 @@ def qr_uniform_orthogonal(n: int, random_state: RandomState = None) -> NDArray[n
     Orthogonal, but *not* Haar distributed: all entries of the first column
     share one sign, for instance.  Provided only to reproduce the paper's
     simulation; use :func:`random_orthogonal` otherwise.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, n)``, with ``Q.T @ Q = I``.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive integer.
+
+    Examples
+    --------
+    The bias is easy to see: the first column never mixes signs.
+
+    >>> import numpy as np
+    >>> Q = qr_uniform_orthogonal(4, random_state=0)
+    >>> bool(np.allclose(Q.T @ Q, np.eye(4))), len(set(np.sign(Q[:, 0])))
+    (True, 1)
     """
     _check_n(n)
     return np.linalg.qr(_rng(random_state).random((n, n)))[0]
@@ -54,6 +83,16 @@ def qr_uniform_orthogonal(n: int, random_state: RandomState = None) -> NDArray[n
 
 def random_permutation(n: int, random_state: RandomState = None) -> NDArray[np.float64]:
     """A uniformly drawn ``(n, n)`` permutation matrix (an orthogonal map that keeps units whole).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, n)`` of zeros and ones, one 1 in each row and column.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive integer.
 
     Examples
     --------
