@@ -14,20 +14,29 @@ layers is the angle between them after the best transformation from a group:
   then the sum of the canonical correlations over ``sqrt(rank X rank Y)``: mean CCA when both
   layers have full rank and equal width).
 * :func:`permutation_distance`: permutations of the units only (an optimal assignment).
+* :func:`soft_matching_distance`: permutations relaxed to transport plans between the units
+  (Khosla & Williams 2023), for layers of any widths; equal to :func:`permutation_distance`
+  when the widths are equal.
 
-A narrower layer is compared as if zero units were added to it.  Every distance here also
-ignores translations (centring) and isotropic scaling (unit norm).  ``kind="angular"`` gives
-the angle in ``[0, pi/2]``; ``kind="euclidean"`` the distance between the two normalised layers
-after the best transformation, ``2 sin(angle / 2)``.
+Except in :func:`soft_matching_distance`, a narrower layer is compared as if zero units were
+added to it.  Every distance here also ignores translations (centring) and isotropic scaling
+(unit norm).  ``kind="angular"`` gives the angle (in ``[0, pi/2]`` for :func:`shape_distance`,
+at most ``pi`` for the matchings); ``kind="euclidean"`` the distance between the two normalised
+layers after the best transformation, ``2 sin(angle / 2)``.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import groupby
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import linear_sum_assignment
+from scipy import sparse
+from scipy.optimize import linear_sum_assignment, linprog
+from threadpoolctl import threadpool_limits
 
 from ._validate import LAYOUT_HINT, check_activations
 
@@ -124,11 +133,84 @@ def permutation_distance(X: ArrayLike, Y: ArrayLike, kind: Kind = "angular") -> 
     return float(_from_cosine(M[rows, cols].sum(), kind))
 
 
+def soft_matching_distance(X: ArrayLike, Y: ArrayLike, kind: Kind = "angular") -> float:
+    r"""Khosla & Williams's (2023) soft matching distance between ``X`` ``(p1, n)`` and ``Y``
+    ``(p2, n)``: units matched by an optimal transport plan, so the widths may differ.
+
+    Each layer is centred and scaled so that its units have mean squared norm 1 (``x_i``, the
+    rows of ``sqrt(p1)`` times the unit-norm layer of :func:`prepare`; likewise ``y_j``).  The
+    cosine is the best average inner product over the transport plans ``P >= 0`` with row sums
+    ``1/p1`` and column sums ``1/p2``,
+
+    ``c = max_P sum_ij P_ij <x_i, y_j>``  (at most 1, by Cauchy-Schwarz),
+
+    found exactly as a linear programme (HiGHS).  ``kind="euclidean"`` gives
+    ``sqrt(2 - 2c) = sqrt(min_P sum_ij P_ij |x_i - y_j|^2)``, the 2-Wasserstein distance between
+    the two layers' distributions of units, a metric; ``kind="angular"`` gives ``arccos(c)``, a
+    metric too (scaling the layers by ``s`` and ``t`` gives a 2-Wasserstein distance
+    ``sqrt(s^2 + t^2 - 2 s t c)``, a law of cosines, from which the triangle inequality carries
+    over to the angle).  Both are zero exactly when the two distributions are equal: the units
+    of ``Y`` are those of ``X`` reordered, or each repeated the same number of times (the
+    scaling to mean squared norm 1 is chosen for that).  When ``p1 == p2`` the optimal plans
+    include a permutation matrix over ``p1`` (Birkhoff-von Neumann), so both forms equal
+    :func:`permutation_distance`'s exactly.  The programme has ``p1 * p2`` variables.
+
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Activations of two layers over the same ``n`` examples.
+    kind : {"angular", "euclidean"}
+        The angle in ``[0, pi]`` or the distance ``2 sin(angle / 2)``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        NaN or infinite values, other example counts, a layer that does not vary, an unknown
+        ``kind``.
+
+    Examples
+    --------
+    A layer against itself with every unit duplicated (and scaled), and against a rotation:
+
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> X = np.random.default_rng(0).standard_normal((4, 300))
+    >>> round(soft_matching_distance(X, 3 * np.concatenate([X, X[::-1]])), 6)
+    0.0
+    >>> round(soft_matching_distance(X, random_orthogonal(4, 1) @ X), 2)
+    0.96
+    """
+    _check_options(kind=kind)
+    M = _pair(X, Y, 1.0, 0.0)
+    p1, p2 = M.shape
+    return float(_from_cosine(_best_plan(np.sqrt(p1 * p2) * M) / (p1 * p2), kind))
+
+
+def _best_plan(C):
+    """``max sum_ij Q_ij C_ij`` over ``Q >= 0`` with row sums ``p2`` and column sums ``p1``:
+    ``p1 p2`` times the plans of :func:`soft_matching_distance`, so the optimal vertices are
+    integers and the simplex method lands on one exactly."""
+    p1, p2 = C.shape
+    rows = sparse.kron(sparse.eye(p1), np.ones((1, p2)))
+    cols = sparse.kron(np.ones((1, p1)), sparse.eye(p2))
+    sums = np.concatenate([np.full(p1, float(p2)), np.full(p2, float(p1))])
+    result = linprog(-C.ravel(), A_eq=sparse.vstack([rows, cols]).tocsr(), b_eq=sums, method="highs")
+    if result.status != 0:  # the uniform plan is feasible and the objective bounded: a solver failure
+        raise RuntimeError(f"the transport problem was not solved: {result.message}")
+    return -result.fun
+
+
 def pairwise_distances(Xs: Sequence[ArrayLike], alpha: float = 1.0, kind: Kind = "angular",
                        tol: float = 1e-10) -> NDArray[np.float64]:
     """:func:`shape_distance` between every pair of ``Xs`` (a list of ``(p_i, n)`` layers over
     the same examples), as a symmetric ``(N, N)`` matrix with a zero diagonal.  Each layer is
-    prepared once, and all the cross-products come from one matrix product.
+    prepared once; the cross-products above the diagonal come from a few large products of the
+    stacked layers, each followed by the singular values of its blocks, several at a time on
+    the machine's cores.
 
     Examples
     --------
@@ -147,12 +229,48 @@ def pairwise_distances(Xs: Sequence[ArrayLike], alpha: float = 1.0, kind: Kind =
     prepared = [prepare(X, alpha, tol, f"Xs[{i}]") for i, X in enumerate(Xs)]
     if len({X.shape[1] for X in prepared}) > 1:
         raise ValueError(f"the layers must hold the same examples; got {sorted({X.shape[1] for X in prepared})} ({LAYOUT_HINT})")
-    edges = np.cumsum([0] + [len(X) for X in prepared])
-    stacked = np.concatenate(prepared)
-    products = stacked @ stacked.T
     D = np.zeros((len(prepared), len(prepared)))
-    for i in range(len(prepared)):
-        for j in range(i + 1, len(prepared)):
-            block = products[edges[i]:edges[i + 1], edges[j]:edges[j + 1]]
-            D[i, j] = D[j, i] = _from_cosine(np.linalg.svd(block, compute_uv=False).sum(), kind)
-    return D
+    if len(prepared) > 1:
+        D[np.triu_indices(len(prepared), 1)] = _from_cosine(_upper_nuclear_norms(prepared), kind)
+    return D + D.T
+
+
+def _upper_nuclear_norms(prepared, rows_per_task=256):
+    """The nuclear norm of ``X_i X_j^T`` for every ``i < j``, in that order.  Each task takes a
+    group of consecutive layers (about ``rows_per_task`` units: large enough for the product to
+    run at full BLAS speed) against every later layer, then the singular values of the blocks.
+    The tasks run side by side with one BLAS thread each, so no core waits for a step of another."""
+    widths = [len(X) for X in prepared]
+    stacked = np.concatenate(prepared)
+    edges = np.cumsum([0] + widths)
+    starts = [0]
+    for i in range(1, len(prepared) - 1):
+        if edges[i] - edges[starts[-1]] >= rows_per_task:
+            starts.append(i)
+    groups = list(zip(starts, starts[1:] + [len(prepared) - 1]))
+
+    def task(group):
+        a, b = group
+        strip = stacked[edges[a]:edges[b]] @ stacked[edges[a + 1]:].T
+        return [_block_nuclear_norms(strip[edges[i] - edges[a]:edges[i + 1] - edges[a], edges[i + 1] - edges[a + 1]:],
+                                     widths[i + 1:]) for i in range(a, b)]
+
+    workers = min(len(groups), os.cpu_count() or 1)
+    if workers < 2:  # one task or one core: no pool to start
+        results = list(map(task, groups))
+    else:
+        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(task, groups))
+    return np.concatenate([norms for rows in results for norms in rows])
+
+
+def _block_nuclear_norms(strip, widths):
+    """Sum of singular values of each block of ``strip``'s columns (``widths`` wide, in order);
+    runs of equal widths as one batched SVD."""
+    norms, start = [], 0
+    for width, run in groupby(widths):
+        m = len(list(run))
+        blocks = strip[:, start:start + m * width].reshape(len(strip), m, width).transpose(1, 0, 2)
+        norms.append(np.linalg.svd(blocks, compute_uv=False).sum(axis=-1))
+        start += m * width
+    return np.concatenate(norms)
