@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from ._validate import LAYOUT_HINT
 from .record import MANIFEST, load_activations
 from .rsm import Similarity, compare_rsms, inter_rsm, rsm, within_rsm
 from .srm import SRM, procrustes, variance_explained
@@ -25,7 +26,42 @@ Run = str | os.PathLike
 
 
 def read_run(run: Run) -> dict:
-    """The run's manifest, with the logged epochs, layer names and test labels added."""
+    """The run's manifest, with the logged epochs, layer names and test labels added.
+
+    Parameters
+    ----------
+    run : str or os.PathLike
+        A run folder (:func:`~nnsrm_utils.experiment.run_experiment`).
+
+    Returns
+    -------
+    dict
+        ``manifest.json``'s entries, plus ``"layers"`` (the recorded layer names),
+        ``"epochs"`` (the logged epochs), ``"test_labels"`` (``(n_test,)``, the labels of the
+        test images, which follow the ``n_fit`` fit images) and ``"path"`` (the folder).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``run`` or its first network's epoch-0 recording has no ``manifest.json``.
+
+    Examples
+    --------
+    A run folder made by hand, as :func:`~nnsrm_utils.experiment.run_experiment` lays it out
+    (a manifest, and per network a recording per logged epoch), so that the example is fast:
+
+    >>> import json, shutil, tempfile, torch
+    >>> from nnsrm_utils.record import record_activations
+    >>> run, x = Path(tempfile.mkdtemp()), torch.eye(3)[[0, 1, 2, 0, 1, 2]]   # 6 one-hot "images": 3 fit, 3 test
+    >>> for i, net in enumerate([torch.nn.Identity(), torch.nn.Softmin(1)]):   # two "networks", their logits
+    ...     _ = record_activations(net, {"logits": net}, x, run / f"net{i:02d}" / "activations_epoch000")
+    >>> _ = (run / "manifest.json").write_text(json.dumps({"seeds": [0, 1], "n_fit": 3,
+    ...     "analysis_labels": [0, 1, 2, 0, 1, 2], "train_config": {"logged_epochs": [0]}}))
+    >>> manifest = read_run(run)
+    >>> manifest["layers"], manifest["epochs"], manifest["test_labels"]
+    (['logits'], [0], array([0, 1, 2]))
+    >>> shutil.rmtree(run)
+    """
     run = Path(run)
     manifest = json.loads((run / MANIFEST).read_text())
     first = run / "net00" / "activations_epoch000"
@@ -37,20 +73,117 @@ def read_run(run: Run) -> dict:
 
 
 def zscore_examples(x: NDArray) -> NDArray[np.float64]:
-    """The authors' normalisation: z-score each example's vector across units."""
+    """The authors' normalisation: z-score each example's vector across units.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        ``(n_units, n_examples)`` activations.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_units, n_examples)``: each column with mean 0 and standard deviation 1 over the
+        units (a constant column only centred).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = zscore_examples(np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0]]))   # 3 units, 2 examples
+    >>> z.round(3)
+    array([[-1.225,  0.   ],
+           [ 0.   ,  0.   ],
+           [ 1.225,  0.   ]])
+    """
     sd = x.std(axis=0)
     return (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1)
 
 
 def load_activity(run: Run | dict, layer: str, epoch: int) -> list[NDArray[np.float32]]:
-    """The recorded ``(n_units, n_examples)`` activity of every network on all analysis images."""
+    """The recorded activity of every network on all analysis images (fit and test), as recorded.
+
+    Parameters
+    ----------
+    run : str, os.PathLike or dict
+        A run folder, or :func:`read_run`'s manifest of one.
+    layer : str
+        A recorded layer (``read_run(run)["layers"]``).
+    epoch : int
+        A logged epoch (``read_run(run)["epochs"]``).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One float32 ``(n_units, n_fit + n_test)`` array per network, in seed order.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the epoch was not recorded.
+    KeyError
+        If the layer was not recorded.
+    ValueError
+        If a recorded file does not match its checksum (:func:`~nnsrm_utils.record.load_activations`).
+
+    Examples
+    --------
+    A run folder made by hand (see :func:`read_run`):
+
+    >>> import json, shutil, tempfile, torch
+    >>> from nnsrm_utils.record import record_activations
+    >>> run, x = Path(tempfile.mkdtemp()), torch.eye(3)[[0, 1, 2, 0, 1, 2]]   # 6 one-hot "images": 3 fit, 3 test
+    >>> for i, net in enumerate([torch.nn.Identity(), torch.nn.Softmin(1)]):   # two "networks", their logits
+    ...     _ = record_activations(net, {"logits": net}, x, run / f"net{i:02d}" / "activations_epoch000")
+    >>> _ = (run / "manifest.json").write_text(json.dumps({"seeds": [0, 1], "n_fit": 3,
+    ...     "analysis_labels": [0, 1, 2, 0, 1, 2], "train_config": {"logged_epochs": [0]}}))
+    >>> [x.shape for x in load_activity(run, "logits", 0)]   # 3 units, 6 images, per network
+    [(3, 6), (3, 6)]
+    >>> shutil.rmtree(run)
+    """
     run = read_run(run) if not isinstance(run, dict) else run
     return [load_activations(run["path"] / f"net{i:02d}" / f"activations_epoch{epoch:03d}", layer)
             for i in range(len(run["seeds"]))]
 
 
 def load_layer(run: Run | dict, layer: str, epoch: int) -> tuple[list[NDArray], list[NDArray]]:
-    """``(fit, test)`` lists of z-scored ``(n_units, n_examples)`` arrays, one per network."""
+    """Every network's activity, z-scored per example (:func:`zscore_examples`) and split into the
+    fit and the test images.
+
+    Parameters
+    ----------
+    run : str, os.PathLike or dict
+        A run folder, or :func:`read_run`'s manifest of one.
+    layer : str
+        A recorded layer.
+    epoch : int
+        A logged epoch.
+
+    Returns
+    -------
+    fit, test : list of numpy.ndarray
+        One ``(n_units, n_fit)`` and one ``(n_units, n_test)`` array per network.
+
+    Raises
+    ------
+    FileNotFoundError, KeyError, ValueError
+        As :func:`load_activity`.
+
+    Examples
+    --------
+    A run folder made by hand (see :func:`read_run`):
+
+    >>> import json, shutil, tempfile, torch
+    >>> from nnsrm_utils.record import record_activations
+    >>> run, x = Path(tempfile.mkdtemp()), torch.eye(3)[[0, 1, 2, 0, 1, 2]]   # 6 one-hot "images": 3 fit, 3 test
+    >>> for i, net in enumerate([torch.nn.Identity(), torch.nn.Softmin(1)]):   # two "networks", their logits
+    ...     _ = record_activations(net, {"logits": net}, x, run / f"net{i:02d}" / "activations_epoch000")
+    >>> _ = (run / "manifest.json").write_text(json.dumps({"seeds": [0, 1], "n_fit": 3,
+    ...     "analysis_labels": [0, 1, 2, 0, 1, 2], "train_config": {"logged_epochs": [0]}}))
+    >>> fit, test = load_layer(run, "logits", 0)
+    >>> [x.shape for x in fit], [x.shape for x in test]
+    ([(3, 3), (3, 3)], [(3, 3), (3, 3)])
+    >>> shutil.rmtree(run)
+    """
     run = read_run(run) if not isinstance(run, dict) else run
     n_fit = run["n_fit"]
     xs = [zscore_examples(x) for x in load_activity(run, layer, epoch)]
@@ -58,20 +191,121 @@ def load_layer(run: Run | dict, layer: str, epoch: int) -> tuple[list[NDArray], 
 
 
 def held_out_accuracy(run: Run | dict, epoch: int) -> NDArray[np.float64]:
-    """Each network's accuracy on the held-out test images, from its recorded logits."""
+    """Each network's accuracy on the held-out test images, from its recorded logits.
+
+    Parameters
+    ----------
+    run : str, os.PathLike or dict
+        A run folder, or :func:`read_run`'s manifest of one.
+    epoch : int
+        A logged epoch.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_networks,)``: the share of test images whose largest logit is their label's.
+
+    Raises
+    ------
+    FileNotFoundError, KeyError, ValueError
+        As :func:`load_activity` (``"logits"`` must be recorded).
+
+    Examples
+    --------
+    A run folder made by hand (see :func:`read_run`); network 1 always picks a wrong class:
+
+    >>> import json, shutil, tempfile, torch
+    >>> from nnsrm_utils.record import record_activations
+    >>> run, x = Path(tempfile.mkdtemp()), torch.eye(3)[[0, 1, 2, 0, 1, 2]]   # 6 one-hot "images": 3 fit, 3 test
+    >>> for i, net in enumerate([torch.nn.Identity(), torch.nn.Softmin(1)]):   # two "networks", their logits
+    ...     _ = record_activations(net, {"logits": net}, x, run / f"net{i:02d}" / "activations_epoch000")
+    >>> _ = (run / "manifest.json").write_text(json.dumps({"seeds": [0, 1], "n_fit": 3,
+    ...     "analysis_labels": [0, 1, 2, 0, 1, 2], "train_config": {"logged_epochs": [0]}}))
+    >>> held_out_accuracy(run, 0)
+    array([1., 0.])
+    >>> shutil.rmtree(run)
+    """
     run = read_run(run) if not isinstance(run, dict) else run
     return np.array([np.mean(x[:, run["n_fit"]:].argmax(axis=0) == run["test_labels"])
                      for x in load_activity(run, "logits", epoch)])
 
 
 def align_layer(fit: Sequence[NDArray], test: Sequence[NDArray], n_iter: int = 10) -> tuple[SRM, list[NDArray]]:
-    """SRM with ``k`` = the smallest layer width, fitted on ``fit``; returns the model and shared test data."""
+    """SRM with ``k`` = the smallest layer width, fitted on ``fit``; returns the model and shared test data.
+
+    Parameters
+    ----------
+    fit, test : sequence of numpy.ndarray
+        One ``(n_units_i, n_fit)`` and one ``(n_units_i, n_test)`` array per network (as
+        :func:`load_layer` returns them).
+    n_iter : int
+        EM iterations of :class:`~nnsrm_utils.srm.SRM` (seeded with ``random_state=0``).
+
+    Returns
+    -------
+    model : nnsrm_utils.srm.SRM
+        The fitted model.
+    shared : list of numpy.ndarray
+        Each network's test data in the shared space, ``(k, n_test)``.
+
+    Raises
+    ------
+    ValueError
+        As :meth:`SRM.fit <nnsrm_utils.srm.SRM.fit>` and :meth:`~nnsrm_utils.srm.SRM.transform`
+        (fewer than two networks, examples that differ between networks, NaN values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> S = rng.standard_normal((4, 30))   # one response to 30 images: 20 to fit, 10 to test
+    >>> xs = [random_orthogonal(4, i) @ S + 0.1 * rng.standard_normal((4, 30)) for i in range(3)]   # 3 networks
+    >>> model, shared = align_layer([x[:, :20] for x in xs], [x[:, 20:] for x in xs])
+    >>> model.n_features, [z.shape for z in shared]
+    (4, [(4, 10), (4, 10), (4, 10)])
+    """
     model = SRM(n_features=min(x.shape[0] for x in fit), n_iter=n_iter, random_state=0).fit(fit)
     return model, model.transform(test)
 
 
 def layer_summary(fit: Sequence[NDArray], test: Sequence[NDArray], similarity: Similarity = "pearson") -> dict:
-    """Per-layer numbers of the paper's Fig. 3, the RSMs of Fig. 1B and the test data behind Fig. 1A."""
+    """Per-layer numbers of the paper's Fig. 3, the RSMs of Fig. 1B and the test data behind Fig. 1A.
+
+    SRM is fitted on ``fit`` (:func:`align_layer`) and everything is evaluated on ``test``.
+
+    Parameters
+    ----------
+    fit, test : sequence of numpy.ndarray
+        One ``(n_units_i, n_fit)`` and one ``(n_units_i, n_test)`` array per network.
+    similarity : {"pearson", "cosine", "gram"}
+        The RSMs' similarity (:mod:`nnsrm_utils.rsm`).
+
+    Returns
+    -------
+    dict
+        ``"variance_explained"`` and ``"variance_explained_loo"`` (``(n_networks,)``, the
+        authors' and leave-one-network-out, :func:`~nnsrm_utils.srm.variance_explained`),
+        ``"w_rsm"``, ``"i_rsm_shared"`` and ``"i_rsm_native"`` (``(n_test, n_test)``),
+        ``"pairwise_w_rsm_r"`` (``(n_networks,)``, :func:`per_network_mean_pairwise`),
+        ``"native"`` (``test``) and ``"shared"`` (``(k, n_test)`` per network).
+
+    Raises
+    ------
+    ValueError
+        As :func:`align_layer` and the RSM functions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> S = rng.standard_normal((4, 30))   # one response to 30 images: 20 to fit, 10 to test
+    >>> xs = [random_orthogonal(4, i) @ S + 0.1 * rng.standard_normal((4, 30)) for i in range(3)]   # 3 networks
+    >>> summary = layer_summary([x[:, :20] for x in xs], [x[:, 20:] for x in xs])
+    >>> summary["variance_explained_loo"].round(2), summary["w_rsm"].shape
+    (array([0.97, 0.96, 0.98]), (10, 10))
+    """
     model, shared = align_layer(fit, test)
     return {
         "variance_explained": variance_explained(model, test),
@@ -88,7 +322,27 @@ def layer_summary(fit: Sequence[NDArray], test: Sequence[NDArray], similarity: S
 def reference_rsms(run: Run | dict) -> dict[str, NDArray[np.float64]]:
     """RSMs of the test images that a layer's geometry can be read against: ``"pixels"`` (each
     image z-scored across pixels, as activity is across units) and ``"same class"`` (1 for two
-    images of one class, else 0: the task's geometry)."""
+    images of one class, else 0: the task's geometry).
+
+    Parameters
+    ----------
+    run : str, os.PathLike or dict
+        A run folder, or :func:`read_run`'s manifest of one.
+
+    Returns
+    -------
+    dict
+        ``{"pixels": ..., "same class": ...}``, each ``(n_test, n_test)``.
+
+    Examples
+    --------
+    The test images of a recorded run (loads its dataset, so not run here):
+
+    >>> from nnsrm_utils.experiment import run_experiment
+    >>> rsms = reference_rsms(read_run(run_experiment("convnet", "quick")))  # doctest: +SKIP
+    >>> {name: r.shape for name, r in rsms.items()}  # doctest: +SKIP
+    {'pixels': (400, 400), 'same class': (400, 400)}
+    """
     from . import data
 
     run = read_run(run) if not isinstance(run, dict) else run
@@ -105,7 +359,35 @@ def before_and_after(summaries: Mapping[tuple[str, int], dict], layers: Sequence
     at epoch ``last`` (``summaries`` maps ``(layer, epoch)`` to a summary).  Columns: variance
     explained (the authors'; leave-one-network-out), the iRSM's correlation with the wRSM (shared
     space; native spaces), the mean pairwise correlation of the networks' RSMs, and the wRSM's
-    correlation with each of ``references`` (name -> RSM, e.g. :func:`reference_rsms`)."""
+    correlation with each of ``references`` (name -> RSM, e.g. :func:`reference_rsms`).
+
+    Returns
+    -------
+    str
+        The table, one row per layer (:func:`format_before_and_after`).
+
+    Raises
+    ------
+    KeyError
+        If ``summaries`` lacks a ``(layer, epoch)`` of ``layers`` at ``first`` or ``last``.
+
+    Examples
+    --------
+    The same three networks before training (unrelated noise) and after (one shared response):
+
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> S = rng.standard_normal((4, 30))   # one response to 30 images: 20 to fit, 10 to test
+    >>> xs = [random_orthogonal(4, i) @ S + 0.1 * rng.standard_normal((4, 30)) for i in range(3)]   # 3 networks
+    >>> noise = [rng.standard_normal((4, 30)) for _ in range(3)]
+    >>> summaries = {("dense", e): layer_summary([x[:, :20] for x in nets], [x[:, 20:] for x in nets])
+    ...              for e, nets in ((0, noise), (3, xs))}
+    >>> print(before_and_after(summaries, ["dense"], 0, 3))
+      epoch               VE       VE (LOO)    iRSM shared    iRSM native  RSMs pairwise
+                      0 -> 3         0 -> 3         0 -> 3         0 -> 3         0 -> 3
+      dense     0.41 -> 0.99  -0.34 -> 0.97   0.20 -> 0.66  0.16 -> -0.15  -0.11 -> 0.68
+    """
     columns = {"VE": lambda s: s["variance_explained"].mean(),
                "VE (LOO)": lambda s: s["variance_explained_loo"].mean(),
                "iRSM shared": lambda s: compare_rsms(s["i_rsm_shared"], s["w_rsm"]),
@@ -113,18 +395,73 @@ def before_and_after(summaries: Mapping[tuple[str, int], dict], layers: Sequence
                "RSMs pairwise": lambda s: s["pairwise_w_rsm_r"].mean()}
     columns |= {f"wRSM~{name}": (lambda r: lambda s: compare_rsms(s["w_rsm"], r))(r)
                 for name, r in (references or {}).items()}
-    width = max(14, *(len(c) + 2 for c in columns))
-    lines = [f"{'epoch':>7}  " + "".join(f"{c:>{width}}" for c in columns),
-             f"{'':>7}  " + "".join(f"{f'{first} -> {last}':>{width}}" for _ in columns)]
+    numbers = {c: {layer: tuple(f(summaries[layer, e]) for e in (first, last)) for layer in layers}
+               for c, f in columns.items()}
+    return format_before_and_after(numbers, layers, first, last)
+
+
+def format_before_and_after(numbers: Mapping[str, Mapping[str, tuple[float, float]]], layers: Sequence[str],
+                            first: int, last: int) -> str:
+    """The text of :func:`before_and_after`: ``numbers`` maps a column to ``{layer: (value at
+    first, value at last)}``; a results artifact prints the same table from its stored numbers.
+
+    Returns
+    -------
+    str
+        A header of two lines, then one line per layer of ``layers``, values to 2 decimals.
+
+    Raises
+    ------
+    KeyError
+        If a column of ``numbers`` lacks one of ``layers``.
+
+    Examples
+    --------
+    >>> print(format_before_and_after({"VE": {"dense": (0.7312, 0.91)}}, ["dense"], 0, 3))
+      epoch              VE
+                     0 -> 3
+      dense    0.73 -> 0.91
+    """
+    width = max(14, *(len(c) + 2 for c in numbers))
+    lines = [f"{'epoch':>7}  " + "".join(f"{c:>{width}}" for c in numbers),
+             f"{'':>7}  " + "".join(f"{f'{first} -> {last}':>{width}}" for _ in numbers)]
     for layer in layers:
         lines.append(f"{layer:>7}  " + "".join(
-            f"{' -> '.join(f'{number(summaries[layer, e]):.2f}' for e in (first, last)):>{width}}"
-            for number in columns.values()))
+            f"{' -> '.join(f'{v:.2f}' for v in column[layer]):>{width}}" for column in numbers.values()))
     return "\n".join(lines)
 
 
 def per_network_mean_pairwise(test: Sequence[NDArray], similarity: Similarity = "pearson") -> NDArray[np.float64]:
-    """For each network, its mean RSM correlation with every other network (for CIs over networks)."""
+    """For each network, its mean RSM correlation with every other network (for CIs over networks).
+
+    Parameters
+    ----------
+    test : sequence of numpy.ndarray
+        One ``(n_units_i, n_examples)`` array per network, at least two.
+    similarity : {"pearson", "cosine", "gram"}
+        The RSMs' similarity.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_networks,)``: network ``i``'s mean Pearson correlation (lower triangles,
+        :func:`~nnsrm_utils.rsm.compare_rsms`) with the other networks' RSMs.
+
+    Raises
+    ------
+    ValueError
+        As :func:`~nnsrm_utils.rsm.rsm` and :func:`~nnsrm_utils.rsm.compare_rsms`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> S = rng.standard_normal((4, 30))   # one response to 30 images: 20 to fit, 10 to test
+    >>> xs = [random_orthogonal(4, i) @ S + 0.1 * rng.standard_normal((4, 30)) for i in range(3)]   # 3 networks
+    >>> per_network_mean_pairwise([x[:, 20:] for x in xs]).round(2)
+    array([0.64, 0.77, 0.65])
+    """
     rsms = [rsm(x, similarity) for x in test]
     r = np.ones((len(rsms), len(rsms)))
     for i, j in combinations(range(len(rsms)), 2):
@@ -138,8 +475,95 @@ def rotate_to_last_frame(summaries: Sequence[dict]) -> list[tuple[list[NDArray],
     ``summaries`` are :func:`layer_summary` results of one layer at successive epochs.  Each
     epoch has its own SRM fit, hence its own arbitrary rotation of the shared space; each is
     rotated onto the last epoch's (Procrustes on the networks' mean response), so that the
-    frames of an animation show real movement.  Returns a list of ``(native, shared)`` pairs.
+    frames of an animation show real movement.
+
+    Returns
+    -------
+    list of tuple
+        One ``(native, shared)`` pair per epoch: the ``(n_units_i, n_test)`` native responses,
+        and the ``(k, n_test)`` shared responses rotated onto the last epoch's shared space.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> S = rng.standard_normal((4, 30))   # one response to 30 images: 20 to fit, 10 to test
+    >>> xs = [random_orthogonal(4, i) @ S + 0.1 * rng.standard_normal((4, 30)) for i in range(3)]   # 3 networks
+    >>> summaries = [layer_summary([x[:, :20] for x in xs], [x[:, 20:] for x in xs]) for _ in range(2)]
+    >>> frames = rotate_to_last_frame(summaries)
+    >>> len(frames), [z.shape for z in frames[0][1]]
+    (2, [(4, 10), (4, 10), (4, 10)])
     """
     target = np.mean(summaries[-1]["shared"], axis=0)
     return [(s["native"], [procrustes(target @ np.mean(s["shared"], axis=0).T) @ z for z in s["shared"]])
             for s in summaries]
+
+
+def class_means(x: NDArray, labels: NDArray) -> NDArray[np.float64]:
+    """Each class's mean response, ``(n_units, n_classes)`` in the order of ``np.unique(labels)``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        ``(n_units, n_examples)`` activations.
+    labels : numpy.ndarray
+        ``(n_examples,)`` class labels.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_units, n_classes)``.
+
+    Raises
+    ------
+    ValueError
+        If ``labels`` does not have one entry per example (column) of ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class_means(np.array([[1.0, 3.0, 10.0]]), np.array([0, 0, 1]))
+    array([[ 2., 10.]])
+    """
+    x, labels = np.asarray(x), np.asarray(labels)
+    if x.ndim != 2 or labels.ndim != 1:
+        raise ValueError(f"need (n_units, n_examples) activations and one label per example; got shapes {x.shape} "
+                         f"and {labels.shape}")
+    if x.shape[1] != len(labels):
+        raise ValueError(f"{len(labels)} labels for {x.shape[1]} examples ({LAYOUT_HINT})")
+    return np.stack([x[:, labels == c].mean(axis=1) for c in np.unique(labels)], axis=1)
+
+
+def project_class_means(xs: Sequence[NDArray], labels: NDArray, basis_from: int = 0,
+                        onto: Sequence[NDArray] | None = None) -> NDArray[np.float64]:
+    """Every network's class means on the top two principal components of network ``basis_from``'s
+    class means (Fig. 1A), ``(n_networks, 2, n_classes)``.
+
+    ``onto`` takes the components from other networks of the same space instead (an animation's
+    last frame, so that every frame uses one projection); ``xs`` are ``(n_units, n_examples)``
+    arrays over the same examples, labelled by ``labels``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_networks, 2, n_classes)``: each network's class means on the two components,
+        classes in the order of ``np.unique(labels)``.
+
+    Raises
+    ------
+    ValueError
+        If ``labels`` does not have one entry per example (:func:`class_means`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).standard_normal((5, 40))
+    >>> project_class_means([x, -x], np.repeat([0, 1, 2, 3], 10)).shape
+    (2, 2, 4)
+    """
+    means = [class_means(x, labels) for x in xs]
+    target = means[basis_from] if onto is None else class_means(onto[basis_from], labels)
+    centre = target.mean(axis=1, keepdims=True)
+    basis = np.linalg.svd(target - centre, full_matrices=False)[0][:, :2]
+    return np.stack([basis.T @ (m - centre) for m in means])
