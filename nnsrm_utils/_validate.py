@@ -53,10 +53,11 @@ def check_float_tensor(x, name="X"):
     return x
 
 
-def as_float(x, name="X"):
-    """Return ``x`` as a float array, keeping float32 (activations are often float32); tensors
-    must already be float32 or float64."""
-    if is_tensor(x):
+def as_float(x, name="X", tensors=False):
+    """Return ``x`` as a float array, keeping float32 (activations are often float32).  With
+    ``tensors`` a tensor stays one and must already be float32 or float64; without, it is
+    converted as any array is (numpy-only measures: a CUDA tensor is torch's error)."""
+    if tensors and is_tensor(x):
         return check_float_tensor(x, name)
     x = np.asarray(x)
     if x.dtype in (np.float32, np.float64):
@@ -82,12 +83,13 @@ def warn_few_examples(message):
     warnings.warn(f"{message} ({LAYOUT_HINT})", RuntimeWarning, stacklevel=4)
 
 
-def check_activations(X, name="X", min_examples=2, check_finite=True):
+def check_activations(X, name="X", min_examples=2, check_finite=True, tensors=False):
     """Validate one ``(n_units, n_examples)`` activation matrix and return it as floats.
 
-    ``check_finite=False`` leaves the NaN/inf check to a caller that gets it for free.
+    ``check_finite=False`` leaves the NaN/inf check to a caller that gets it for free;
+    ``tensors=True`` keeps torch tensors (for the measures written against ``_backend``).
     """
-    X = as_float(X, name)
+    X = as_float(X, name, tensors)
     if X.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D array of shape (n_units, n_examples); got {X.ndim} dimension(s)"
@@ -111,7 +113,7 @@ def check_layer(Xs, name="Xs", min_networks=1, min_examples=2, same_units=False)
     Xs = list(Xs)
     if namespace(*Xs, name=f"the networks in {name}") is not NUMPY and len({X.dtype for X in Xs}) > 1:
         raise TypeError(f"the tensors in {name} have different dtypes {[str(X.dtype) for X in Xs]}: cast them to one")
-    Xs = [check_activations(X, f"{name}[{i}]", min_examples) for i, X in enumerate(Xs)]
+    Xs = [check_activations(X, f"{name}[{i}]", min_examples, tensors=True) for i, X in enumerate(Xs)]
     if len(Xs) < min_networks:
         raise ValueError(f"{name} needs at least {min_networks} network(s); got {len(Xs)}")
     n_examples = {X.shape[1] for X in Xs}

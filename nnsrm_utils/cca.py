@@ -44,8 +44,8 @@ _BLOCK = 16384  # examples per block when accumulating covariances
 def _check_pair(X, Y):
     # finiteness is checked on the means in covariances(): one pass over the data fewer
     namespace(X, Y, name="X and Y")
-    X = check_activations(X, "X", min_examples=3, check_finite=False)
-    Y = check_activations(Y, "Y", min_examples=3, check_finite=False)
+    X = check_activations(X, "X", min_examples=3, check_finite=False, tensors=True)
+    Y = check_activations(Y, "Y", min_examples=3, check_finite=False, tensors=True)
     if X.shape[1] != Y.shape[1]:
         raise ValueError(
             f"X and Y must hold the same examples: X has {X.shape[1]}, Y has {Y.shape[1]} ({LAYOUT_HINT})"

@@ -51,6 +51,11 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     """The folder holding the datasets (see the module docstring): ``root``, else
     ``$NNSRM_DATA``, else ``data`` under :func:`~nnsrm_utils.fetch.cache_home`; ``~`` expanded.
 
+    Returns
+    -------
+    pathlib.Path
+        The folder (not created, and not checked to exist).
+
     Examples
     --------
     >>> import os
@@ -229,7 +234,17 @@ def _decode(folder, files, classes, bar):
 def preprocess(images: Images, x: NDArray[np.uint8]) -> NDArray[np.float32]:
     """The authors' normalisation: subtract the per-pixel mean training image, divide by 128.
 
-    ``x`` is uint8 ``(n, 32, 32, 3)``; returns float32 ``(n, 3, 32, 32)`` (torch's layout).
+    Parameters
+    ----------
+    images : Images
+        The dataset whose training images give the mean.
+    x : numpy.ndarray, uint8, shape ``(n, 32, 32, 3)``
+        The images to normalise (from ``images`` or not).
+
+    Returns
+    -------
+    numpy.ndarray, float32, shape ``(n, 3, 32, 32)``
+        ``x`` normalised, channels first (torch's layout).
 
     Examples
     --------
@@ -249,6 +264,11 @@ def stratified_subset(labels: ArrayLike, n: int | None, random_state: int = 0) -
 
     The JPEG copy is stored class by class, so "the first n images" would be one class.
     ``n=None`` or at least ``len(labels)`` keeps every image.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(n,)``
+        Sorted indices into ``labels`` (all of them when ``n`` is None or at least ``len(labels)``).
 
     Raises
     ------

@@ -44,6 +44,11 @@ def repository(root: str | os.PathLike = ROOT) -> tuple[str, str]:
     """``(url, branch)`` of the book's repository, from ``_config.yml`` in ``root`` (the
     checkout by default); the URL without a trailing slash, the branch ``main`` if unset.
 
+    Returns
+    -------
+    url, branch : str
+        The repository's address and its main branch.
+
     Raises
     ------
     FileNotFoundError
@@ -53,12 +58,13 @@ def repository(root: str | os.PathLike = ROOT) -> tuple[str, str]:
 
     Examples
     --------
-    >>> import pathlib, shutil, tempfile
-    >>> book = pathlib.Path(tempfile.mkdtemp())
+    >>> import pathlib, tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> book = pathlib.Path(tmp.name)
     >>> _ = (book / "_config.yml").write_text("repository:\\n  url: https://github.com/me/book/\\n  branch: main\\n")
     >>> repository(book)
     ('https://github.com/me/book', 'main')
-    >>> shutil.rmtree(book)
+    >>> tmp.cleanup()
     """
     repo = _yaml(Path(root) / "_config.yml")["repository"]
     return repo["url"].rstrip("/"), repo.get("branch", "main")
@@ -66,6 +72,11 @@ def repository(root: str | os.PathLike = ROOT) -> tuple[str, str]:
 
 def student_branch(root: str | os.PathLike = ROOT) -> str:
     """The branch the student edition is published to, from ``_config.yml`` (default ``student``).
+
+    Returns
+    -------
+    str
+        ``repository.student_branch`` of ``_config.yml`` in ``root``, else ``"student"``.
 
     Raises
     ------
@@ -76,18 +87,24 @@ def student_branch(root: str | os.PathLike = ROOT) -> str:
 
     Examples
     --------
-    >>> import pathlib, shutil, tempfile
-    >>> book = pathlib.Path(tempfile.mkdtemp())
+    >>> import pathlib, tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> book = pathlib.Path(tmp.name)
     >>> _ = (book / "_config.yml").write_text("repository:\\n  url: https://github.com/me/book/\\n  branch: main\\n")
     >>> student_branch(book)
     'student'
-    >>> shutil.rmtree(book)
+    >>> tmp.cleanup()
     """
     return _yaml(Path(root) / "_config.yml")["repository"].get("student_branch", "student")
 
 
 def chapters(root: str | os.PathLike = ROOT) -> list[Path]:
     """The notebooks of ``_toc.yml``, in book order (entries that are not notebooks left out).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The ``.ipynb`` files, under ``root``.
 
     Raises
     ------
@@ -96,8 +113,9 @@ def chapters(root: str | os.PathLike = ROOT) -> list[Path]:
 
     Examples
     --------
-    >>> import pathlib, shutil, tempfile, nbformat
-    >>> book = pathlib.Path(tempfile.mkdtemp())   # a one-chapter book
+    >>> import pathlib, tempfile, nbformat
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> book = pathlib.Path(tmp.name)   # a one-chapter book
     >>> _ = (book / "_config.yml").write_text("title: Toy\\nexecute:\\n  execute_notebooks: auto\\n"
     ...                                        "repository:\\n  url: https://github.com/me/book\\n  branch: main\\n")
     >>> _ = (book / "_toc.yml").write_text("parts:\\n- chapters:\\n  - file: notebooks/01_intro\\n")
@@ -107,7 +125,7 @@ def chapters(root: str | os.PathLike = ROOT) -> list[Path]:
     ...                book / "notebooks" / "01_intro.ipynb")
     >>> [path.name for path in chapters(book)]
     ['01_intro.ipynb']
-    >>> shutil.rmtree(book)
+    >>> tmp.cleanup()
     """
     toc = _yaml(Path(root) / "_toc.yml")
     files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
@@ -118,19 +136,27 @@ def colab_url(notebook: str | os.PathLike, root: str | os.PathLike = ROOT, branc
     """The address that opens ``notebook`` on Google Colab from the repository of ``_config.yml``
     (``branch``: its main branch by default).
 
+    Returns
+    -------
+    str
+        ``https://colab.research.google.com/github/<owner>/<repo>/blob/<branch>/<path>``.
+
     Raises
     ------
     ValueError
         If ``notebook`` is not under ``root``.
+    FileNotFoundError, KeyError
+        As :func:`repository`.
 
     Examples
     --------
-    >>> import pathlib, shutil, tempfile
-    >>> book = pathlib.Path(tempfile.mkdtemp())
+    >>> import pathlib, tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> book = pathlib.Path(tmp.name)
     >>> _ = (book / "_config.yml").write_text("repository:\\n  url: https://github.com/me/book/\\n  branch: main\\n")
     >>> colab_url(book / "notebooks" / "01_intro.ipynb", book)
     'https://colab.research.google.com/github/me/book/blob/main/notebooks/01_intro.ipynb'
-    >>> shutil.rmtree(book)
+    >>> tmp.cleanup()
     """
     url, main = repository(root)
     branch = branch or main
@@ -141,14 +167,25 @@ def colab_url(notebook: str | os.PathLike, root: str | os.PathLike = ROOT, branc
 def badge(notebook: str | os.PathLike, root: str | os.PathLike = ROOT, branch: str | None = None) -> str:
     """The Markdown "Open in Colab" badge of ``notebook``, linking to :func:`colab_url`.
 
+    Returns
+    -------
+    str
+        One line of Markdown: the badge image as a link.
+
+    Raises
+    ------
+    ValueError, FileNotFoundError, KeyError
+        As :func:`colab_url`.
+
     Examples
     --------
-    >>> import pathlib, shutil, tempfile
-    >>> book = pathlib.Path(tempfile.mkdtemp())
+    >>> import pathlib, tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> book = pathlib.Path(tmp.name)
     >>> _ = (book / "_config.yml").write_text("repository:\\n  url: https://github.com/me/book/\\n  branch: main\\n")
     >>> badge(book / "notebooks" / "01_intro.ipynb", book, branch="student")
     '[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/me/book/blob/student/notebooks/01_intro.ipynb)'
-    >>> shutil.rmtree(book)
+    >>> tmp.cleanup()
     """
     return f"{BADGE}({colab_url(notebook, root, branch)})"
 
@@ -157,14 +194,25 @@ def install_source(root: str | os.PathLike = ROOT) -> str:
     """The source of every chapter's first code cell: on Colab it installs this package from the
     repository of ``_config.yml``.
 
+    Returns
+    -------
+    str
+        Python source (no trailing newline) that runs ``pip install`` only under Colab.
+
+    Raises
+    ------
+    FileNotFoundError, KeyError
+        As :func:`repository`.
+
     Examples
     --------
-    >>> import pathlib, shutil, tempfile
-    >>> book = pathlib.Path(tempfile.mkdtemp())
+    >>> import pathlib, tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> book = pathlib.Path(tmp.name)
     >>> _ = (book / "_config.yml").write_text("repository:\\n  url: https://github.com/me/book/\\n  branch: main\\n")
     >>> print(install_source(book).splitlines()[0])
     SOURCE = "git+https://github.com/me/book@main"  # stamped from _config.yml
-    >>> shutil.rmtree(book)
+    >>> tmp.cleanup()
     """
     url, branch = repository(root)
     return (f'SOURCE = "git+{url}@{branch}"  # stamped from _config.yml\n'
@@ -186,8 +234,9 @@ def stamp(root: str | os.PathLike = ROOT) -> None:
 
     Examples
     --------
-    >>> import pathlib, shutil, tempfile, nbformat
-    >>> book = pathlib.Path(tempfile.mkdtemp())   # a one-chapter book
+    >>> import pathlib, tempfile, nbformat
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> book = pathlib.Path(tmp.name)   # a one-chapter book
     >>> _ = (book / "_config.yml").write_text("title: Toy\\nexecute:\\n  execute_notebooks: auto\\n"
     ...                                        "repository:\\n  url: https://github.com/me/book\\n  branch: main\\n")
     >>> _ = (book / "_toc.yml").write_text("parts:\\n- chapters:\\n  - file: notebooks/01_intro\\n")
@@ -203,7 +252,7 @@ def stamp(root: str | os.PathLike = ROOT) -> None:
     [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/me/book/blob/main/notebooks/01_intro.ipynb)
     >>> nb.cells[1].metadata.tags
     ['colab-install', 'remove-cell']
-    >>> shutil.rmtree(book)
+    >>> tmp.cleanup()
     """
     import nbformat
 
@@ -236,6 +285,12 @@ def _is_solution_prose(cell):
 def stub(source: str) -> str:
     """A solution cell's student version: each function keeps its signature and docstring and
     raises ``NotImplementedError`` with the cell's ``# Hint:`` comment; other code is dropped.
+
+    Returns
+    -------
+    str
+        The stubbed functions' source; a lone ``raise NotImplementedError(...)`` line if
+        ``source`` defines no function.
 
     Raises
     ------
@@ -277,6 +332,23 @@ def stub(source: str) -> str:
 def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The student version of one notebook (a new object): solutions removed or stubbed, and no
     outputs from the exercises on.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        A chapter, as ``nbformat.read(path, as_version=4)`` returns it; left unchanged.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A copy without the solution prose, with each ``solution`` cell replaced by its
+        :func:`stub` (tag removed), and with the outputs of code cells cleared from the first
+        ``{exercise}`` on.
+
+    Raises
+    ------
+    SyntaxError
+        If a ``solution`` cell is not valid Python.
 
     Examples
     --------
@@ -323,8 +395,9 @@ def student_edition(out: str | os.PathLike, root: str | os.PathLike = ROOT) -> P
 
     Examples
     --------
-    >>> import pathlib, shutil, tempfile, nbformat
-    >>> book = pathlib.Path(tempfile.mkdtemp())   # a one-chapter book
+    >>> import pathlib, tempfile, nbformat
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> book = pathlib.Path(tmp.name)   # a one-chapter book
     >>> _ = (book / "_config.yml").write_text("title: Toy\\nexecute:\\n  execute_notebooks: auto\\n"
     ...                                        "repository:\\n  url: https://github.com/me/book\\n  branch: main\\n")
     >>> _ = (book / "_toc.yml").write_text("parts:\\n- chapters:\\n  - file: notebooks/01_intro\\n")
@@ -338,7 +411,7 @@ def student_edition(out: str | os.PathLike, root: str | os.PathLike = ROOT) -> P
     >>> nb = nbformat.read(out / "notebooks" / "01_intro.ipynb", as_version=4)
     >>> "blob/student/notebooks/01_intro.ipynb" in nb.cells[0].source
     True
-    >>> shutil.rmtree(book)
+    >>> tmp.cleanup()
     """
     import nbformat
     import yaml

@@ -246,6 +246,11 @@ def content_digest(folder: str | os.PathLike, files: Sequence[str]) -> str:
 def files(folder: str | os.PathLike, parts: Sequence[str]) -> list[str]:
     """Every file under ``folder/part`` for each of ``parts``: relative paths, sorted as in C locale.
 
+    Returns
+    -------
+    list of str
+        Paths relative to ``folder``, with ``/`` separators; a missing part contributes none.
+
     Examples
     --------
     >>> import pathlib, shutil, tempfile

@@ -33,6 +33,25 @@ LADDER = ("permutation", "orthogonal", "invertible linear")
 def transform(X: ArrayLike, group: str, random_state: RandomState = None) -> NDArray[np.float64]:
     """``X`` ``(n_units, n_examples)`` under a random member of ``group`` (one of :data:`GROUPS`).
 
+    Parameters
+    ----------
+    X : array_like, shape ``(n_units, n_examples)``
+        One layer's activations.
+    group : str
+        One of :data:`GROUPS`.
+    random_state : int, numpy.random.Generator or None
+        Seeds the draw of the transformation.
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape ``(n_units, n_examples)``
+        A new array: the transformed layer (``X`` itself is not changed).
+
+    Raises
+    ------
+    ValueError
+        If ``group`` is not one of :data:`GROUPS`.
+
     Examples
     --------
     >>> import numpy as np
@@ -101,6 +120,16 @@ INVARIANT_TO = {
 
 def rung(measure: str) -> str | None:
     """The largest group of :data:`LADDER` that ``measure`` ignores (None: not even permutations).
+
+    Returns
+    -------
+    str or None
+        ``"permutation"``, ``"orthogonal"`` or ``"invertible linear"``, or None.
+
+    Raises
+    ------
+    KeyError
+        If ``measure`` is not a name in :data:`MEASURES`.
 
     Examples
     --------

@@ -36,6 +36,11 @@ def sentence(rng: np.random.Generator, depth: int = 0) -> list[str]:
 
     ``depth`` 1 or more allows no further relative clause (used inside the grammar).
 
+    Returns
+    -------
+    list of str
+        Words of ``VOCAB``, the last one ``"."``.
+
     Examples
     --------
     >>> import numpy as np
@@ -93,6 +98,12 @@ def corpus(n_sentences: int, seed: int, leave_out: Iterable[tuple[str, ...]] = (
 def probe_sentences(n_sentences: int) -> list[tuple[str, ...]]:
     """The held-out sentences (tuples of words): distinct, drawn with :data:`PROBE_SEED`.
 
+    Returns
+    -------
+    list of tuple of str
+        ``n_sentences`` distinct sentences, in the order drawn (the same on every call, so the
+        first ``k`` of a longer list are ``probe_sentences(k)``).
+
     Examples
     --------
     >>> [" ".join(s) for s in probe_sentences(2)]
@@ -142,9 +153,13 @@ def train_and_record(seed: int, steps: int = 800, record_at: Sequence[int] = (0,
     text is cut into windows of the same length, each started from a zero state as in training;
     every word position is one example.
 
-    Returns ``{"states": {step: [(n_units, n_positions) array per layer]}, "loss": {step:
-    held-out cross-entropy, nats per word}, "probe": the held-out windows, (n_windows, seq_len + 1)
-    word indices}``; ``n_positions = n_windows * seq_len``.
+    Returns
+    -------
+    dict
+        ``"states"``: ``{step: [one float64 array (n_units, n_positions) per layer]}``, bottom
+        layer first; ``"loss"``: ``{step: held-out cross-entropy, nats per word}``; ``"probe"``:
+        the held-out windows, int64 ``(n_windows, seq_len + 1)`` word indices.  The steps are
+        those of ``record_at``, and ``n_positions = n_windows * seq_len``.
 
     Raises
     ------

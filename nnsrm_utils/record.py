@@ -59,6 +59,16 @@ def versions() -> dict[str, str]:
 def sha256(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
     """The SHA-256 of a file, read in chunks of ``chunk`` bytes, as 64 hexadecimal digits.
 
+    Returns
+    -------
+    str
+        The digest in lower-case hexadecimal, as ``sha256sum`` prints it.
+
+    Raises
+    ------
+    OSError
+        If ``path`` cannot be read (``FileNotFoundError`` if it does not exist).
+
     Examples
     --------
     >>> import pathlib, tempfile
@@ -80,6 +90,21 @@ def subsample_units(n_units: int, max_units: int | None, seed: int | Sequence[in
 
     The authors cut layers above 1,000 units to 1,000 random units, unseeded and different
     per network; here the choice is seeded (pass a different seed per network to match them).
+
+    Parameters
+    ----------
+    n_units : int
+        The layer's number of units.
+    max_units : int or None
+        How many to keep at most (None: all).
+    seed : int or sequence of int
+        Seeds ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``(max_units,)`` sorted, distinct indices in ``range(n_units)``; None when
+        ``max_units`` is None or at least ``n_units``.
 
     Examples
     --------
@@ -158,6 +183,11 @@ def layer_outputs(model: nn.Module, layers: Mapping[str, nn.Module], x: ArrayLik
     """The outputs of ``layers`` (name -> module) on ``x``, in memory: name -> ``(n_units, n_examples)``
     float32, flattened and with the same units kept as :func:`record_activations` would write.
 
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Per layer, float32 ``(n_units, n_examples)``, ``n_units`` at most ``max_units``.
+
     Raises
     ------
     ValueError
@@ -206,6 +236,13 @@ def neuron_activity(model: nn.Module, layers: Mapping[str, nn.Module], x: ArrayL
     which ``max_positions`` are kept, drawn with ``random_state`` (so every network whose layer
     has the same shape gets the same points); a flat output's unit is a neuron over examples.
     The points are gathered batch by batch: the full feature maps are never held.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Per layer, float32 ``(n_neurons, n_points)``: ``n_neurons`` channels and
+        ``min(max_positions, n_examples * positions)`` points (in example order) for a conv
+        output, and ``(n_units, n_examples)`` for a flat one.
 
     Raises
     ------
@@ -278,6 +315,11 @@ def _points(out, start, n_examples, keep, name, max_positions, random_state):
 def read_manifest(folder: str | os.PathLike) -> dict:
     """The manifest of a finished recording (see :func:`record_activations`).
 
+    Returns
+    -------
+    dict
+        ``manifest.json`` as written: ``metadata`` and ``layers``.
+
     Raises
     ------
     FileNotFoundError
@@ -304,6 +346,11 @@ def load_activations(folder: str | os.PathLike, layer: str, verify: bool = True,
 
     ``verify=False`` skips the checksum (the shape is still checked); ``mmap=True`` maps the
     file read-only instead of reading it.
+
+    Returns
+    -------
+    numpy.ndarray, float32, shape ``(n_units, n_examples)``
+        The layer's activations (a read-only :class:`numpy.memmap` with ``mmap=True``).
 
     Raises
     ------

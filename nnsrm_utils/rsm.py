@@ -93,7 +93,7 @@ def rsm(X: ArrayLike, similarity: Similarity = "pearson") -> NDArray[np.float64]
     ((4, 4), True)
     """
     _check_similarity(similarity)
-    X = check_activations(X)
+    X = check_activations(X, tensors=True)
     Z = _columns(X, similarity)
     return Z.T @ Z
 

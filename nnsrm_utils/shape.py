@@ -63,6 +63,29 @@ def _unit(X, name):
 def prepare(X: ArrayLike, alpha: float = 1.0, tol: float = 1e-10, name: str = "X") -> NDArray[np.float64]:
     """``phi_alpha(X)``: centred, partially whitened and of unit norm (see the module).
 
+    Parameters
+    ----------
+    X : array_like, shape ``(n_units, n_examples)``
+        One layer's activations.
+    alpha : float
+        In ``[0, 1]``: 1 leaves the centred layer as it is, 0 whitens it fully.
+    tol : float
+        Directions of ``C = X X^T`` with eigenvalues at most ``tol`` times the largest are not
+        whitened (the layer does not vary in them).
+    name : str
+        What error messages call ``X``.
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape ``(n_units, n_examples)``
+        ``phi_alpha(X)``, each unit of mean zero, Frobenius norm 1.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D, has fewer than 2 examples, NaN or infinite values, or does not
+        vary over its examples, or ``alpha`` is not in ``[0, 1]``.
+
     Examples
     --------
     >>> import numpy as np
@@ -97,6 +120,30 @@ def shape_distance(X: ArrayLike, Y: ArrayLike, alpha: float = 1.0, kind: Kind = 
     """Williams et al.'s distance between ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)`` over orthogonal
     maps: ``alpha=1`` Procrustes, ``alpha=0`` invariant to every invertible linear map.
 
+    Parameters
+    ----------
+    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+        Activations of two layers over the same ``n`` examples.
+    alpha : float
+        In ``[0, 1]``: how much of each layer is left unwhitened (:func:`prepare`).
+    kind : {"angular", "euclidean"}
+        The angle or the distance ``2 sin(angle / 2)``.
+    tol : float
+        As in :func:`prepare`.
+
+    Returns
+    -------
+    float
+        The angle in radians, in ``[0, pi/2]``, or the Euclidean distance, in ``[0, sqrt(2)]``;
+        0 when ``Y`` is ``X`` up to an orthogonal map (any invertible linear map for
+        ``alpha=0``), a translation and a scaling.
+
+    Raises
+    ------
+    ValueError
+        NaN or infinite values, other example counts, a layer that does not vary, ``alpha``
+        outside ``[0, 1]``, an unknown ``kind``.
+
     Examples
     --------
     >>> import numpy as np
@@ -116,6 +163,18 @@ def permutation_distance(X: ArrayLike, Y: ArrayLike, kind: Kind = "angular") -> 
     """The distance between ``X`` ``(p1, n)`` and ``Y`` ``(p2, n)`` over permutations of units:
     each unit of the narrower layer paired with one of the other, the pairing that best aligns
     them (``scipy.optimize.linear_sum_assignment``).
+
+    Returns
+    -------
+    float
+        The angle in radians, in ``[0, pi]``, or the Euclidean distance ``2 sin(angle / 2)``;
+        0 when ``Y`` is ``X`` with its units reordered, translated and scaled.
+
+    Raises
+    ------
+    ValueError
+        NaN or infinite values, other example counts, a layer that does not vary, an unknown
+        ``kind``.
 
     Examples
     --------
@@ -211,6 +270,25 @@ def pairwise_distances(Xs: Sequence[ArrayLike], alpha: float = 1.0, kind: Kind =
     prepared once; the cross-products above the diagonal come from a few large products of the
     stacked layers, each followed by the singular values of its blocks, several at a time on
     the machine's cores.
+
+    Parameters
+    ----------
+    Xs : sequence of array_like
+        ``N`` layers, each ``(p_i, n)``, over the same ``n`` examples.
+    alpha, kind, tol
+        As in :func:`shape_distance`.
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape ``(N, N)``
+        ``D[i, j]`` the distance between ``Xs[i]`` and ``Xs[j]``.
+
+    Raises
+    ------
+    ValueError
+        If ``Xs`` is a single 2-D array rather than a list, a layer is invalid (as for
+        :func:`prepare`), the layers hold different numbers of examples, or ``alpha`` or
+        ``kind`` is invalid.
 
     Examples
     --------

@@ -93,6 +93,11 @@ def hidden_activity(net: nn.Sequential, x: ArrayLike) -> NDArray[np.float64]:
     """Hidden-layer activity, ``(n_hidden, n_examples)`` float64, of the network of
     :func:`train_xor_net` on points ``x`` ``(n_examples, 2)``.
 
+    Returns
+    -------
+    numpy.ndarray, float64, shape ``(n_hidden, n_examples)``
+        The outputs of the hidden sigmoid units, each in ``(0, 1)``.
+
     Examples
     --------
     >>> import numpy as np
@@ -110,6 +115,11 @@ def hidden_activity(net: nn.Sequential, x: ArrayLike) -> NDArray[np.float64]:
 
 def accuracy(net: nn.Sequential, x: ArrayLike, y: ArrayLike) -> float:
     """The XOR network's accuracy on points ``x`` ``(n, 2)`` with labels ``y`` (output above 0.5 is class 1).
+
+    Returns
+    -------
+    float
+        The fraction of the ``n`` points classified correctly, in ``[0, 1]``.
 
     Examples
     --------
@@ -168,6 +178,12 @@ def network_copies(n_units: int, n_copies: int = 10,
                    random_state: int | Sequence[int] | None = None) -> list[NDArray[np.float64]]:
     """``n_copies`` independent ``(n_units, n_units)`` transforms of the kind named (a key of
     ``TRANSFORMS``), each from its own seed spawned from ``random_state``.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``n_copies`` float64 ``(n_units, n_units)`` matrices, orthogonal (permutation matrices
+        for ``"permutation"``).
 
     Raises
     ------

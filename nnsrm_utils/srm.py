@@ -412,7 +412,7 @@ class _BaseSRM(BaseEstimator):
         """
         self._check_fitted()
         xp = namespace(X, self.s_, name="X and the fitted s_")
-        X = check_activations(X)
+        X = check_activations(X, tensors=True)
         if X.shape[1] != self.s_.shape[1]:
             raise ValueError(f"X must respond to the {self.s_.shape[1]} fit examples; got {X.shape[1]}")
         k = self.s_.shape[0]  # as fitted (n_features may have been set anew since)

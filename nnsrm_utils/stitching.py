@@ -75,6 +75,13 @@ def layer_outputs(model: ConvNet, x: ArrayLike | torch.Tensor, batch_size: int =
     """``{layer: output}`` of every analysed layer of a :class:`~nnsrm_utils.models.ConvNet` on the
     images ``x`` (float32 ``(n, 3, 32, 32)``), in eval mode, from one pass through the chain.
 
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Per analysed layer, in the model's order, its float32 output over all ``n`` images,
+        torch's layout: ``(n, C, H, W)`` for a conv layer, ``(n, D)`` for a dense one (see
+        :func:`as_units` for the book's).
+
     Raises
     ------
     ValueError
@@ -105,6 +112,11 @@ def layer_outputs(model: ConvNet, x: ArrayLike | torch.Tensor, batch_size: int =
 def as_units(a: ArrayLike | torch.Tensor) -> NDArray[np.float64]:
     """A layer's output ``(n, C, H, W)`` or ``(n, D)`` as ``(n_units, n_points)``: a conv channel is
     one unit over every (image, position) pair.
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape ``(n_units, n_points)``
+        ``(C, n * H * W)``, image by image, or ``(D, n)``.
 
     Examples
     --------
@@ -175,8 +187,25 @@ def fit_map(a: ArrayLike | torch.Tensor, b: ArrayLike | torch.Tensor, method: Li
 def apply_map(stitch: Stitch, a: ArrayLike | torch.Tensor) -> torch.Tensor:
     """Layer outputs ``a`` of network A mapped into network B's units by ``stitch`` = ``(M, mu_a, mu_b)``.
 
-    ``a`` is ``(n, C, H, W)`` (``M`` then maps the channels at every position) or ``(n, D)``;
-    returns a float32 tensor of B's layer shape.
+    ``a`` is ``(n, C, H, W)`` (``M`` then maps the channels at every position) or ``(n, D)``.
+
+    Parameters
+    ----------
+    stitch : Stitch
+        ``(M, mu_a, mu_b)`` as :func:`fit_map` returns it (arrays or tensors).
+    a : torch.Tensor or array_like
+        Network A's layer outputs, in torch's layout (computed in float32, as networks run).
+
+    Returns
+    -------
+    torch.Tensor, float32
+        ``(n, C_B, H, W)`` or ``(n, D_B)``: ``M (x_A - mu_a) + mu_b`` for each image (and
+        position).
+
+    Raises
+    ------
+    RuntimeError
+        From torch, if ``a``'s units do not match ``M``'s columns.
 
     Examples
     --------
@@ -190,7 +219,7 @@ def apply_map(stitch: Stitch, a: ArrayLike | torch.Tensor) -> torch.Tensor:
     (torch.Size([200, 4]), 0.0)
     """
     M, mu_a, mu_b = (torch.as_tensor(v, dtype=torch.float32) for v in stitch)
-    a = torch.as_tensor(a)
+    a = torch.as_tensor(a, dtype=torch.float32)
     if a.ndim == 4:
         return torch.einsum("ij,njhw->nihw", M, a - mu_a[:, None, None]) + mu_b[:, None, None]
     return (a - mu_a) @ M.T + mu_b
@@ -199,6 +228,11 @@ def apply_map(stitch: Stitch, a: ArrayLike | torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def accuracy(top: nn.Module, a: ArrayLike | torch.Tensor, labels: ArrayLike, batch_size: int = 500) -> float:
     """The share of ``labels`` that network B's upper layers ``top`` predict from layer outputs ``a``.
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``: the fraction of the ``n`` images whose highest-scoring class is their label.
 
     Examples
     --------

@@ -195,3 +195,18 @@ def test_transform_refuses_tensors_of_another_dtype_than_the_fit():
     model = srm.SRM(n_features=3, n_iter=2).fit(layer)
     with pytest.raises(TypeError, match="fitted on torch.float64"):
         model.transform([x.float() for x in layer])
+
+
+def test_numpy_only_measures_take_cpu_tensors_as_arrays():
+    """Shape metrics, matches and calibrated scores are numpy's: a CPU tensor is converted, as
+    any array is, and gives the numpy result."""
+    from nnsrm_utils import comparison, matching, shape, stats
+
+    a, b, _ = _data()
+    t, u = torch.as_tensor(a), torch.as_tensor(b)
+    assert shape.shape_distance(t, u) == shape.shape_distance(a, b)
+    assert shape.soft_matching_distance(t, u) == shape.soft_matching_distance(a, b)
+    assert matching.match_similarity(t, u, 0.5) == matching.match_similarity(a, b, 0.5)
+    assert comparison.pairwise([t, u], ["linear CKA"])["linear CKA"].tolist() == \
+        comparison.pairwise([a, b], ["linear CKA"])["linear CKA"].tolist()
+    assert stats.calibrated("linear CKA", t, u, n_perm=5) == stats.calibrated("linear CKA", a, b, n_perm=5)

@@ -36,6 +36,18 @@ def test_every_public_function_and_class_has_a_docstring():
     assert not missing
 
 
+def test_every_public_function_that_returns_something_documents_it():
+    """A function whose return annotation is not None has a ``Returns`` (or ``Yields``) section, so the
+    reference says what comes back (classes document their attributes instead)."""
+    missing = [f"{m.name}.{name}" for m in pkgutil.iter_modules(nnsrm_utils.__path__) if not m.name.startswith("_")
+               for name, value in _public(importlib.import_module(f"nnsrm_utils.{m.name}")).items()
+               if not inspect.isclass(value)
+               and inspect.signature(value).return_annotation not in (None, "None", inspect.Signature.empty)
+               and not any(f"{section}\n{'-' * len(section)}\n" in inspect.cleandoc(value.__doc__ or "")
+                           for section in ("Returns", "Yields"))]
+    assert not missing
+
+
 TYPED = ("rsm", "srm", "transforms", "stats", "cca", "comparison", "conv", "shape", "matching", "invariance", "record",
          "stitching", "data", "experiment", "analysis", "fetch", "profiles", "models", "language", "simulation",
          "exercises", "editions", "seeding", "batched", "results", "plotting", "train")
