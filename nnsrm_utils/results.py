@@ -520,7 +520,8 @@ def book_results(architecture: str, profile: str = "colab", dataset: str | None 
                  start: str | os.PathLike = ".") -> Results | None:
     """The committed artifact a chapter's "At the paper's scale" section reads, or None when it is
     absent (:func:`absent` says what to do); a present but broken one is a ``ValueError`` (:func:`read`).
-    ``dataset`` None: the profile's.
+    ``dataset`` None: the profile's, else the CIFAR-10 JPEG copy's (what a GPU machine without
+    internet trains on; :func:`provenance` names the dataset either way).
 
     Returns
     -------
@@ -543,10 +544,14 @@ def book_results(architecture: str, profile: str = "colab", dataset: str | None 
     """
     from .profiles import get_profile
 
-    dataset = dataset or get_profile(profile).dataset
     root = book_results_dir(start)
-    path = None if root is None else root / artifact_name(architecture, dataset, profile, variant)
-    return read(path) if path is not None and (path / MANIFEST).exists() else None
+    if root is None:
+        return None
+    for name in [dataset] if dataset else dict.fromkeys([get_profile(profile).dataset, "cifar10-jpeg"]):
+        path = root / artifact_name(architecture, name, profile, variant)
+        if (path / MANIFEST).exists():
+            return read(path)
+    return None
 
 
 def absent(architecture: str, profile: str = "colab", dataset: str | None = None, variant: str | None = None) -> str:

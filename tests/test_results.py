@@ -185,6 +185,19 @@ def test_a_missing_book_artifact_says_how_to_make_it(tmp_path):
     assert "python -m nnsrm_utils analyse resnet18 --profile colab" in message
 
 
+def test_the_book_falls_back_to_the_jpeg_copys_artifact(artifact, tmp_path):
+    """A GPU machine without internet trains the colab profile on the CIFAR-10 JPEG copy; the
+    canonical dataset's artifact is preferred where both are committed."""
+    book = tmp_path / "book" / "results"
+    shutil.copytree(artifact, book / "convnet-cifar10-jpeg-colab")
+    found = results.book_results("convnet", "colab", start=tmp_path)
+    assert found is not None and "JPEG" in found.manifest["dataset_label"]
+    assert results.book_results("convnet", "colab", "cifar10", start=tmp_path) is None
+    shutil.copytree(artifact, book / "convnet-cifar10-colab")
+    (book / "convnet-cifar10-jpeg-colab" / results.ARRAYS).write_bytes(b"")  # would be an error if read
+    assert results.book_results("convnet", "colab", start=tmp_path) is not None
+
+
 # ---- Colab: runs on Google Drive ----------------------------------------------------------------
 
 def test_runs_stay_local_unless_asked_and_on_colab(monkeypatch):
