@@ -9,7 +9,7 @@ are tensors there too.  Torch is never imported here: a tensor can only exist on
 has imported torch, so it is looked up in ``sys.modules``.
 
 Neuron matching (:mod:`~nnsrm_utils.matching`) stays numpy on purpose: its pivoted-QR and
-scipy steps are many small sequential factorisations that a GPU does not speed up.
+scipy steps are many small sequential factorisations, which a GPU is not expected to speed up.
 """
 import sys
 

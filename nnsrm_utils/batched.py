@@ -1,7 +1,7 @@
 """The networks of one run (same architecture and configuration, different seeds) trained as one model.
 
 On a GPU the networks of a run are small next to the device, so training them one after another
-mostly waits on kernel launches.  Here the ``N`` networks are one model: a convolution of all of
+is expected to leave it mostly idle, waiting on kernel launches (not yet measured here).  Here the ``N`` networks are one model: a convolution of all of
 them is one ``conv2d(..., groups=N)`` on inputs whose channels hold the ``N`` networks' batches
 side by side, ``(B, N*C, H, W)``; a dense layer is one batched matrix product; a batch norm runs
 over the ``N*C`` channels.  Each network still has its own parameters (views into the stacked
@@ -23,7 +23,9 @@ On CUDA the training images stay on the device, augmentation happens there, the 
 and products run in bfloat16 (``mixed_precision``; batch-norm statistics, the loss and the
 softmax stay in float32) in channels-last memory, and the dropout masks come from per-network
 CUDA generators: the single path's fused dropout kernel draws differently, so there a network
-matches its one-at-a-time twin in statistics, not weight by weight.  On the CPU batching does
+can match its one-at-a-time twin only in statistics, not weight by weight.  The CUDA path has
+not been run on a GPU yet (its pieces are tested on the CPU, bfloat16 autocast included); if
+it fails, ``run_experiment(..., batched=False)`` (``--no-batched``) trains one at a time.  On the CPU batching does
 not pay: :func:`~nnsrm_utils.experiment.run_experiment` trains one network at a time there.
 """
 from __future__ import annotations

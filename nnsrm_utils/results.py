@@ -1,8 +1,9 @@
 """A run's results artifact: the small, versioned numbers the book's "At the paper's scale" sections draw.
 
 A trained run (:func:`~nnsrm_utils.experiment.run_experiment`) holds hundreds of megabytes of
-recorded activations; its artifact holds what the chapters print and draw, a few MB at most
-(RSMs are kept class-mean sized, trajectories as 2-D points).  It is a folder of three files:
+recorded activations; its artifact holds what the chapters print and draw (RSMs are kept class-mean sized,
+trajectories as 2-D points): an estimated fraction of a MB for CIFAR-10, more for CIFAR-100,
+whose class-mean RSMs are 100 x 100 (about 15 MB for a ResNet18 run, by estimate).  It is a folder of three files:
 
 - ``summary.json``: the chapter 7 and 8 summaries (CCA family and CKA between networks,
   layer identification, neuron-match sweeps), the classes, layers and epochs;
@@ -13,7 +14,9 @@ recorded activations; its artifact holds what the chapters print and draw, a few
 
 :func:`compute` makes one from a run folder with the analyses of :mod:`~nnsrm_utils.analysis`
 and :mod:`~nnsrm_utils.comparison`; :func:`write` writes it without ever replacing an existing
-artifact silently; :func:`read` checks the schema version and every checksum, so a corrupt,
+artifact silently; :func:`read` checks the schema version, the manifest's own checksum and the SHA-256 of the
+two data files (the activations' checksums are a record of the run, checked by ``analyse``
+when it reads the activations), so a corrupt,
 truncated or mismatched artifact is a ``ValueError`` naming the problem, never a figure.
 """
 from __future__ import annotations
@@ -153,8 +156,7 @@ def compute(run: analysis.Run, layers: Sequence[str] | None = None, epochs: Sequ
     epoch and the training history.  With ``compare``, chapter 7's summaries at the final
     epoch on all analysis images: :data:`MEASURES` between the first ``compare_networks``
     networks (None: all), trained, untrained (epoch 0, if logged) and with examples shuffled;
-    layer identification among the first ``identify_networks`` (the defaults keep the
-    ``colab`` profile's comparisons to minutes on a CPU).  With ``neurons``, chapter 8's
+    layer identification among the first ``identify_networks``.  With ``neurons``, chapter 8's
     maximum-match sweeps over :data:`EPSILONS` between the first ``match_networks`` networks,
     from neurons recomputed from the checkpoints (needs torch and the dataset;
     ``neuron_images``, ``neuron_positions``, ``device``: see
@@ -554,13 +556,16 @@ def book_results(architecture: str, profile: str = "colab", dataset: str | None 
     return None
 
 
-def absent(architecture: str, profile: str = "colab", dataset: str | None = None, variant: str | None = None) -> str:
-    """What a chapter prints where an artifact is missing: what, why, and the commands that make it.
+def absent(architecture: str, profile: str = "colab", dataset: str | None = None, variant: str | None = None,
+           start: str | os.PathLike = ".") -> str:
+    """What a chapter prints where an artifact is missing: what, why, and the commands that make it;
+    outside a clone of the book (no ``book/results`` in ``start`` or its parent), where to find it.
 
     Returns
     -------
     str
-        A paragraph, then the two commands (one per line), then what to commit.
+        In a clone: a paragraph, then the two commands (one per line), then what to commit.
+        Elsewhere: one paragraph.
 
     Raises
     ------
@@ -569,7 +574,10 @@ def absent(architecture: str, profile: str = "colab", dataset: str | None = None
 
     Examples
     --------
-    >>> print(absent("convnet").splitlines()[1])
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as clone:
+    ...     (pathlib.Path(clone) / "book" / "results").mkdir(parents=True)
+    ...     print(absent("convnet", start=clone).splitlines()[1])
         python -m nnsrm_utils run convnet --profile colab
     """
     from .profiles import get_profile
@@ -578,6 +586,10 @@ def absent(architecture: str, profile: str = "colab", dataset: str | None = None
     name = artifact_name(architecture, dataset, profile, variant)
     extra = (f" --dataset {dataset}" if dataset != get_profile(profile).dataset else "") + (
         f" --variant {variant}" if variant else "")
+    if book_results_dir(start) is None:  # e.g. a chapter opened on Colab without a clone
+        return (f"This notebook is not in a clone of the book's repository, so its results artifacts (book/results/) "
+                f"are not here: the rendered book shows {name} once it is committed, or clone the repository and "
+                f"run the notebook there.")
     return (f"No results artifact book/results/{name} in this copy of the book: it is made from a run of the "
             f"{profile!r} profile, which needs a GPU, and none has been committed yet. To make it, on a GPU machine "
             f"in a clone of the repository:\n"

@@ -194,7 +194,9 @@ def permutation_distance(X: ArrayLike, Y: ArrayLike, kind: Kind = "angular") -> 
 
 def soft_matching_distance(X: ArrayLike, Y: ArrayLike, kind: Kind = "angular") -> float:
     r"""Khosla & Williams's (2023) soft matching distance between ``X`` ``(p1, n)`` and ``Y``
-    ``(p2, n)``: units matched by an optimal transport plan, so the widths may differ.
+    ``(p2, n)``: units matched by an optimal transport plan, so the widths may differ.  A
+    normalised variant: theirs compares the raw tuning curves; here each layer is first centred
+    and scaled, and an angular form is offered beside the Euclidean one.
 
     Each layer is centred and scaled so that its units have mean squared norm 1 (``x_i``, the
     rows of ``sqrt(p1)`` times the unit-norm layer of :func:`prepare`; likewise ``y_j``).  The

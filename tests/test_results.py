@@ -180,7 +180,8 @@ def test_a_missing_book_artifact_says_how_to_make_it(tmp_path):
     assert results.book_results("convnet", "colab", start=tmp_path / "notebooks") is None
     assert results.default_dir("convnet", "cifar10", "colab", start=tmp_path) == \
         tmp_path / "book" / "results" / "convnet-cifar10-colab"
-    message = results.absent("resnet18", "colab")
+    assert "not in a clone of the book's repository" in results.absent("resnet18", "colab", start=tmp_path / "other" / "x")
+    message = results.absent("resnet18", "colab", start=tmp_path)
     assert "needs a GPU" in message and "python -m nnsrm_utils run resnet18 --profile colab" in message
     assert "python -m nnsrm_utils analyse resnet18 --profile colab" in message
 
