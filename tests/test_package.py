@@ -8,19 +8,25 @@ import sys
 import nnsrm_utils
 
 
-def test_geometry_imports_without_torch():
+def test_geometry_imports_and_runs_without_torch():
+    """With torch unimportable, the geometry imports and computes on numpy (the tensor layer,
+    ``_backend``, looks tensors up in ``sys.modules`` and never imports torch)."""
     script = ("import importlib.abc, sys\n"
               "class NoTorch(importlib.abc.MetaPathFinder):  # any 'import torch' now fails\n"
               "    def find_spec(self, name, path, target=None):\n"
               "        if name.split('.')[0] in ('torch', 'torchvision'):\n"
               "            raise ImportError(name)\n"
               "sys.meta_path.insert(0, NoTorch())\n"
+              "import numpy as np\n"
               "import nnsrm_utils\n"
               "from nnsrm_utils import *\n"
-              "print(sorted(nnsrm_utils.__all__))")
+              "from nnsrm_utils import cca, rsm, srm\n"
+              "x = np.random.default_rng(0).standard_normal((3, 6, 40))\n"
+              "print(sorted(nnsrm_utils.__all__), round(cca.pwcca(x[0], x[1]) + rsm.compare_rsms(rsm.rsm(x[0]),\n"
+              "      rsm.inter_rsm(list(x))), 6), srm.SRM(n_features=2, n_iter=2).fit(list(x)).w_[0].shape)")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert "shape" in out.stdout and "invariance" in out.stdout
+    assert "shape" in out.stdout and "invariance" in out.stdout and out.stdout.strip().endswith("(6, 2)")
 
 
 def _public(module):
