@@ -40,18 +40,9 @@ student-book: $(STAMP)
 	$(VENV)/bin/jupyter-book build _build/student -W -n --keep-going
 
 # The examples in the package's docstrings, unit, property and conformance tests, then every
-# notebook under strict nbval.  Two processes side by side (one kernel leaves the second core
-# mostly idle): one runs, in order, everything that trains or reads the shared quick runs (so no
-# run is trained twice or read while being written), the other everything else; the first one's
-# report follows the second's.
-SHARED_RUNS := tests/test_quick_runs.py tests/test_results.py $(sort $(wildcard notebooks/0[5-9]_*.ipynb))
-PYTEST := $(PY) -m pytest --doctest-modules --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+# notebook under strict nbval.
 test: data
-	mkdir -p _build
-	$(PYTEST) -p no:cacheprovider $(SHARED_RUNS) > _build/test-shared-runs.log 2>&1 & shared=$$!; \
-	$(PYTEST) nnsrm_utils tests notebooks $(addprefix --ignore=,$(SHARED_RUNS)); rest=$$?; \
-	wait $$shared; runs=$$?; echo "---- the shared runs' tests and chapters ----"; \
-	cat _build/test-shared-runs.log; test $$rest -eq 0 && test $$runs -eq 0
+	$(PY) -m pytest --doctest-modules --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg nnsrm_utils tests notebooks
 
 # Speed and memory against baselines run in the same process (minutes; not part of the tests).
 benchmark: $(STAMP)
