@@ -42,6 +42,7 @@ from numpy.typing import ArrayLike
 from torch import nn
 from torch.nn import functional as F
 
+from ._validate import check_device
 from .models import ConvNet, PreActResNet18, build_model
 from .train import TrainConfig, _epoch_generator, _optimizer, _save
 
@@ -385,9 +386,7 @@ def _check_arguments(config, seeds, net_dirs, device):
         raise ValueError(f"seeds must be integers; got {seeds!r}")
     if config.architecture not in ("convnet", "resnet18"):
         raise ValueError(f"architecture must be 'convnet' or 'resnet18'; got {config.architecture!r}")
-    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {str(device)!r} was requested, but torch finds no CUDA device here")
+    device = check_device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     return [int(s) for s in seeds], net_dirs, device
 
 

@@ -183,7 +183,7 @@ def test_bad_input_is_refused_and_nothing_is_overwritten(tmp_path, images):
     with pytest.raises(ValueError, match="same n"):
         train_networks(config, images[0], images[1][:5], [0], [tmp_path / "a"], "cpu")
     if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="no CUDA device"):
+        with pytest.raises(ValueError, match="CUDA is not available"):
             train_networks(config, *images, [0], [tmp_path / "a"], "cuda")
     assert not (tmp_path / "a").exists()
 
