@@ -57,8 +57,8 @@ def _add_analyse(sub):
     analyse.add_argument("--out", default=None, help="artifact folder (default: book/results/<run name> of the "
                          "checkout in or above the current folder, else ./results/<run name>)")
     analyse.add_argument("--overwrite", action="store_true", help="replace an existing artifact")
-    analyse.add_argument("--device", default=None, help="for the neurons recomputed for chapter 8 (default: cuda "
-                         "when available)")
+    analyse.add_argument("--device", default=None, help="where the SRM fits and RSMs run and chapter 8's neurons "
+                         "are recomputed, e.g. cuda (default: cuda when available, else numpy on the CPU)")
     analyse.add_argument("--no-neurons", dest="neurons", action="store_false",
                          help="leave out chapter 8's neuron matches (they rerun the networks)")
 
@@ -79,10 +79,10 @@ def _analyse(parser, args):
         if Path(out).exists() and not args.overwrite:  # before hours of analysis, not after
             raise ValueError(f"{out} exists; pass --overwrite to replace it")
         device = args.device
-        if device is None and args.neurons:
+        if device is None:
             import torch
 
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+            device = "cuda" if torch.cuda.is_available() else None
         artifact = results.compute(run, neurons=args.neurons, device=device)
         print(results.write(artifact, out, overwrite=args.overwrite))
     except ValueError as err:  # each says what is wrong (no run yet, an artifact in the way)

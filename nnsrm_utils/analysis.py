@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validate import LAYOUT_HINT
+from ._backend import is_tensor
+from ._validate import LAYOUT_HINT, check_device
 from .record import MANIFEST, load_activations
 from .rsm import Similarity, compare_rsms, inter_rsm, rsm, within_rsm
 from .srm import SRM, procrustes, variance_explained
@@ -269,7 +270,8 @@ def align_layer(fit: Sequence[NDArray], test: Sequence[NDArray], n_iter: int = 1
     return model, model.transform(test)
 
 
-def layer_summary(fit: Sequence[NDArray], test: Sequence[NDArray], similarity: Similarity = "pearson") -> dict:
+def layer_summary(fit: Sequence[NDArray], test: Sequence[NDArray], similarity: Similarity = "pearson",
+                  device: str | None = None) -> dict:
     """Per-layer numbers of the paper's Fig. 3, the RSMs of Fig. 1B and the test data behind Fig. 1A.
 
     SRM is fitted on ``fit`` (:func:`align_layer`) and everything is evaluated on ``test``.
@@ -280,6 +282,10 @@ def layer_summary(fit: Sequence[NDArray], test: Sequence[NDArray], similarity: S
         One ``(n_units_i, n_fit)`` and one ``(n_units_i, n_test)`` array per network.
     similarity : {"pearson", "cosine", "gram"}
         The RSMs' similarity (:mod:`nnsrm_utils.rsm`).
+    device : str, optional
+        A torch device (e.g. ``"cuda"``) to compute on, with the numpy path's precision (large
+        products in the activations' dtype, sums in float64), so the results agree to that
+        dtype's rounding; they are numpy arrays either way.  None: numpy.
 
     Returns
     -------
@@ -293,7 +299,7 @@ def layer_summary(fit: Sequence[NDArray], test: Sequence[NDArray], similarity: S
     Raises
     ------
     ValueError
-        As :func:`align_layer` and the RSM functions.
+        As :func:`align_layer` and the RSM functions, and for a CUDA device without CUDA.
 
     Examples
     --------
@@ -305,18 +311,35 @@ def layer_summary(fit: Sequence[NDArray], test: Sequence[NDArray], similarity: S
     >>> summary = layer_summary([x[:, :20] for x in xs], [x[:, 20:] for x in xs])
     >>> summary["variance_explained_loo"].round(2), summary["w_rsm"].shape
     (array([0.97, 0.96, 0.98]), (10, 10))
+    >>> on_torch = layer_summary([x[:, :20] for x in xs], [x[:, 20:] for x in xs], device="cpu")
+    >>> bool(np.allclose(on_torch["w_rsm"], summary["w_rsm"], rtol=0, atol=1e-12))   # float64 here
+    True
     """
+    native = test
+    if device is not None:  # the same code on tensors there (the geometry's torch backend)
+        import torch
+
+        device = check_device(device)
+        fit, test = ([torch.as_tensor(np.asarray(x)).to(device) for x in xs] for xs in (fit, test))
     model, shared = align_layer(fit, test)
-    return {
+    summary = {
         "variance_explained": variance_explained(model, test),
         "variance_explained_loo": variance_explained(model, test, leave_one_out=True),
         "w_rsm": within_rsm(test, similarity),
         "i_rsm_shared": inter_rsm(shared, similarity),
         "i_rsm_native": inter_rsm(test, similarity),
         "pairwise_w_rsm_r": per_network_mean_pairwise(test, similarity),
-        "native": test,
+        "native": native,
         "shared": shared,
     }
+    return {key: _to_numpy(value) for key, value in summary.items()}
+
+
+def _to_numpy(x):
+    """A tensor (or a list of them) as numpy; numpy arrays unchanged."""
+    if isinstance(x, list):
+        return [_to_numpy(a) for a in x]
+    return x.cpu().numpy() if is_tensor(x) else x
 
 
 def reference_rsms(run: Run | dict) -> dict[str, NDArray[np.float64]]:

@@ -268,6 +268,57 @@ def training_activity(run: str | os.PathLike, epoch: int, n_images: int | None =
     return activity, labels
 
 
+def checkpoint_accuracy(run: str | os.PathLike, epoch: int, data_root: str | os.PathLike | None = None,
+                        device: str | None = None) -> NDArray[np.float64]:
+    """Each network's accuracy at ``epoch`` on the run's held-out analysis images (those after
+    the ``n_fit`` fitting images), recomputed from the checkpoints: what
+    :func:`nnsrm_utils.analysis.held_out_accuracy` reads from recorded logits, for runs that do
+    not record them (the ResNet18's analysed layers are its batch norms).
+
+    Parameters
+    ----------
+    run : str or os.PathLike
+        A run folder with its checkpoints.
+    epoch : int
+        A logged epoch.
+    data_root : str or os.PathLike, optional
+        Where datasets are kept.
+    device : str, optional
+        torch's device (None: the CPU).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_networks,)`` accuracies in [0, 1].
+
+    Raises
+    ------
+    FileNotFoundError
+        If the run has no manifest or no checkpoint of ``epoch``, or its dataset is not on this
+        machine and cannot be downloaded.
+
+    Examples
+    --------
+    Needs a trained run and its dataset, so not run here:
+
+    >>> checkpoint_accuracy(run_experiment("resnet18", "quick"), 3).round(2)  # doctest: +SKIP
+    array([0.43, 0.45, 0.44, 0.42])
+    """
+    import torch
+
+    from .train import TrainConfig, accuracy, load_weights
+
+    run = Path(run)
+    manifest = json.loads((run / MANIFEST).read_text())
+    images = data.load_images(manifest["dataset"], root=data_root)
+    test = np.asarray(manifest["analysis_indices"][manifest["n_fit"]:])
+    x, y = data.preprocess(images, images.x_test[test]), images.y_test[test]
+    config = TrainConfig(**manifest["train_config"])
+    with torch.no_grad():
+        return np.array([accuracy(load_weights(config, run / f"net{i:02d}", epoch, device or "cpu"), x, y,
+                                  device=device or "cpu") for i in range(len(manifest["seeds"]))])
+
+
 def load_neurons(run: str | os.PathLike, epoch: int, layers: Sequence[str] | None = None, n_images: int = 10_000,
                  max_positions: int = 10_000, relu: bool = True, data_root: str | os.PathLike | None = None,
                  device: str | None = None) -> dict[str, list[NDArray[np.float32]]]:

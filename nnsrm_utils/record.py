@@ -324,6 +324,8 @@ def read_manifest(folder: str | os.PathLike) -> dict:
     ------
     FileNotFoundError
         If ``folder`` has no manifest: the recording is not finished.
+    ValueError
+        If the manifest is not valid JSON (a damaged copy).
 
     Examples
     --------
@@ -337,7 +339,10 @@ def read_manifest(folder: str | os.PathLike) -> dict:
     path = Path(folder) / MANIFEST
     if not path.exists():
         raise FileNotFoundError(f"no {MANIFEST} in {folder}: not a finished recording")
-    return json.loads(path.read_text())
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is damaged ({err}); delete the folder to record it again") from err
 
 
 def load_activations(folder: str | os.PathLike, layer: str, verify: bool = True,

@@ -153,14 +153,17 @@ def compute(run: analysis.Run, layers: Sequence[str] | None = None, epochs: Sequ
     ``random_state``); the iRSMs' correlations with the wRSM; class-mean RSMs; class-mean
     trajectories (Fig. 1A and the animation); with ``references``, the wRSM's correlation with
     the pixels' and the task's RSMs (loads the run's dataset).  Held-out accuracy per logged
-    epoch and the training history.  With ``compare``, chapter 7's summaries at the final
+    epoch (from the recorded logits, or recomputed from the checkpoints where the logits are
+    not recorded, as for the ResNet18) and the training history.  With ``compare``, chapter 7's summaries at the final
     epoch on all analysis images: :data:`MEASURES` between the first ``compare_networks``
     networks (None: all), trained, untrained (epoch 0, if logged) and with examples shuffled;
     layer identification among the first ``identify_networks``.  With ``neurons``, chapter 8's
     maximum-match sweeps over :data:`EPSILONS` between the first ``match_networks`` networks,
     from neurons recomputed from the checkpoints (needs torch and the dataset;
-    ``neuron_images``, ``neuron_positions``, ``device``: see
-    :func:`~nnsrm_utils.experiment.load_neurons`).
+    ``neuron_images``, ``neuron_positions``: see :func:`~nnsrm_utils.experiment.load_neurons`).
+    ``device`` (a torch device, e.g. ``"cuda"``; None: numpy and the CPU): where the per-layer
+    SRM fits and RSMs run (:func:`~nnsrm_utils.analysis.layer_summary`) and the neurons
+    are recomputed.
 
     Parameters
     ----------
@@ -199,20 +202,22 @@ match_networks, neuron_images, neuron_positions, device
         unknown = [] if chosen is None else [c for c in chosen if c not in run[name]]
         if unknown or (chosen is not None and len(chosen) == 0):
             raise ValueError(f"{name} {unknown or chosen} not recorded in {path}; choose from {run[name]}")
-    run["run_epochs"] = run["epochs"]
+    run["run_epochs"], run["recorded"] = run["epochs"], run["layers"]
     run["layers"], run["epochs"] = list(layers or run["layers"]), sorted(epochs or run["epochs"])
     labels = run["test_labels"]
     settings = {"n_boot": n_boot, "random_state": random_state, "ci": 0.95, "references": references,
                 "compare": compare, "compare_networks": compare_networks, "identify_networks": identify_networks,
                 "neurons": neurons, "match_networks": match_networks, "neuron_images": neuron_images,
-                "neuron_positions": neuron_positions, "measures": list(MEASURES), "epsilons": list(EPSILONS)}
+                "neuron_positions": neuron_positions, "measures": list(MEASURES), "epsilons": list(EPSILONS),
+                "device": None if device is None else str(device)}
     arrays, summary, wall = {}, {"classes": list(run["classes"]), "class_indices": np.unique(labels).tolist()}, {}
 
     start = time.perf_counter()
     refs = analysis.reference_rsms(run) if references else {}
     for layer in run["layers"]:
-        arrays |= {f"{k}.{layer}": v for k, v in _layer_arrays(run, layer, labels, refs, n_boot, random_state).items()}
-    arrays["held_out_accuracy"] = np.stack([analysis.held_out_accuracy(run, e) for e in run["epochs"]])
+        arrays |= {f"{k}.{layer}": v
+                   for k, v in _layer_arrays(run, layer, labels, refs, n_boot, random_state, device).items()}
+    arrays["held_out_accuracy"] = np.stack([_held_out_accuracy(run, e, device) for e in run["epochs"]])
     arrays |= _history(path, len(run["seeds"]))
     wall["srm"] = time.perf_counter() - start
     if compare:
@@ -227,9 +232,9 @@ match_networks, neuron_images, neuron_positions, device
     return Results(_manifest(run, path, settings, wall), summary, arrays)
 
 
-def _layer_arrays(run, layer, labels, refs, n_boot, seed):
+def _layer_arrays(run, layer, labels, refs, n_boot, seed, device):
     """:data:`LAYER_ARRAYS` of one layer, from one SRM per logged epoch."""
-    summaries = [analysis.layer_summary(*analysis.load_layer(run, layer, e)) for e in run["epochs"]]
+    summaries = [analysis.layer_summary(*analysis.load_layer(run, layer, e), device=device) for e in run["epochs"]]
     final_w = summaries[-1]["w_rsm"]
     out = {key: np.stack([s[key] for s in summaries])
            for key in ("variance_explained", "variance_explained_loo", "pairwise_w_rsm_r")}
@@ -250,6 +255,15 @@ def _layer_arrays(run, layer, labels, refs, n_boot, seed):
         out[f"trajectory_{space}"] = np.stack([analysis.project_class_means(f[p], labels, onto=frames[-1][p])
                                                for f in frames])
     return out
+
+
+def _held_out_accuracy(run, epoch, device):
+    """From the recorded logits, else (a ResNet18 run) from the checkpoints."""
+    if "logits" in run["recorded"]:
+        return analysis.held_out_accuracy(run, epoch)
+    from .experiment import checkpoint_accuracy
+
+    return checkpoint_accuracy(run["path"], epoch, device=device)
 
 
 def _history(path, n_networks):

@@ -118,6 +118,11 @@ def as_units(a: ArrayLike | torch.Tensor) -> NDArray[np.float64]:
     numpy.ndarray, float64, shape ``(n_units, n_points)``
         ``(C, n * H * W)``, image by image, or ``(D, n)``.
 
+    Raises
+    ------
+    ValueError
+        If ``a`` is neither 4-D nor 2-D.
+
     Examples
     --------
     >>> import torch
@@ -125,6 +130,8 @@ def as_units(a: ArrayLike | torch.Tensor) -> NDArray[np.float64]:
     ((8, 18), (4, 5))
     """
     a = torch.as_tensor(a)
+    if a.ndim not in (2, 4):
+        raise ValueError(f"a layer's output must be (n, C, H, W) or (n, D); got shape {tuple(a.shape)}")
     return (a.transpose(0, 1).reshape(a.shape[1], -1) if a.ndim == 4 else a.T).double().numpy()
 
 

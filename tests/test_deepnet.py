@@ -140,6 +140,9 @@ def test_manifest_detects_corruption_and_mismatch(tmp_path, tiny_data):
         record.load_activations(tmp_path, "dense")
     with pytest.raises(FileNotFoundError, match="manifest"):
         record.load_activations(tmp_path / "nowhere", "dense")
+    (tmp_path / "manifest.json").write_text('{"layers": {"logits"')  # cut short, as by a full disk
+    with pytest.raises(ValueError, match="damaged"):
+        record.load_activations(tmp_path, "logits")
 
 
 def test_a_recording_is_the_modules_own_output_even_if_changed_in_place_later():

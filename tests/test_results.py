@@ -86,6 +86,31 @@ def test_numbers_equal_the_live_analysis(artifact, run, epochs, live):
     assert os.path.getsize(artifact / results.ARRAYS) < 200_000
 
 
+def test_the_geometry_on_a_torch_device_gives_the_numpy_numbers(artifact, run, epochs):
+    """``device``: the SRM fits and RSMs on torch tensors (here the CPU's; CUDA runs the same code).  Both
+    paths take the large products in the activations' float32, in different orders: float32's rounding."""
+    on_torch = results.compute(run["path"], layers=["dense"], epochs=epochs[-1:], n_boot=N_BOOT, compare=False,
+                               neurons=False, device="cpu")
+    numpy = results.read(artifact)
+    assert on_torch.manifest["settings"]["device"] == "cpu" and numpy.manifest["settings"]["device"] is None
+    for key in results.LAYER_ARRAYS:
+        want = numpy.layer(key, "dense")[-1]
+        np.testing.assert_allclose(on_torch.layer(key, "dense")[-1], want, rtol=0, atol=1e-5 * np.abs(want).max(),
+                                   err_msg=key)
+
+
+def test_a_run_without_recorded_logits_gets_its_accuracy_from_the_checkpoints(run):
+    """The ResNet18 records its batch norms, not its logits: its accuracy is recomputed, and
+    for the ConvNet, which records both, the two ways agree exactly."""
+    from nnsrm_utils.experiment import checkpoint_accuracy
+
+    last = run["epochs"][-1]
+    np.testing.assert_array_equal(checkpoint_accuracy(run["path"], last), analysis.held_out_accuracy(run, last))
+    resnet = run_experiment("resnet18", "quick")
+    res = results.compute(resnet, layers=["bn17"], epochs=[last], n_boot=N_BOOT, compare=False, neurons=False)
+    np.testing.assert_array_equal(res.arrays["held_out_accuracy"], [checkpoint_accuracy(resnet, last)])
+
+
 def test_manifest_records_where_the_numbers_come_from(artifact, run, epochs):
     m = results.read(artifact).manifest
     assert m["schema_version"] == results.SCHEMA_VERSION

@@ -96,3 +96,5 @@ def test_bad_input(net):
         stitching.fit_map(a, torch.zeros(10, 5))
     with pytest.raises(ValueError, match="NaN"):
         stitching.fit_map(a, torch.full((10, 4), float("nan")))
+    with pytest.raises(ValueError, match=r"\(n, C, H, W\) or \(n, D\); got shape \(10, 4, 3\)"):
+        stitching.fit_map(torch.zeros(10, 4, 3), torch.zeros(10, 4, 3))
