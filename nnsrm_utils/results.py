@@ -142,7 +142,7 @@ def artifact_name(architecture: str, dataset: str, profile: str, variant: str | 
 def compute(run: analysis.Run, layers: Sequence[str] | None = None, epochs: Sequence[int] | None = None,
             n_boot: int = 10_000, random_state: int = 0, references: bool = True,
             compare: bool = True, compare_networks: int | None = 5, identify_networks: int | None = 3,
-            neurons: bool = True, match_networks: int | None = None, neuron_images: int = 10_000,
+            neurons: bool = True, match_networks: int | None = 5, neuron_images: int = 10_000,
             neuron_positions: int = 10_000, device: str | None = None) -> Results:
     """The artifact of a trained run folder.
 
@@ -158,7 +158,8 @@ def compute(run: analysis.Run, layers: Sequence[str] | None = None, epochs: Sequ
     epoch on all analysis images: :data:`MEASURES` between the first ``compare_networks``
     networks (None: all), trained, untrained (epoch 0, if logged) and with examples shuffled;
     layer identification among the first ``identify_networks``.  With ``neurons``, chapter 8's
-    maximum-match sweeps over :data:`EPSILONS` between the first ``match_networks`` networks,
+    maximum-match sweeps over :data:`EPSILONS` between the first ``match_networks`` networks (None: all; the
+    default 5 gives 10 pairs, as for chapter 7's summaries; all 10 of the ``colab`` profile's, 45),
     from neurons recomputed from the checkpoints (needs torch and the dataset;
     ``neuron_images``, ``neuron_positions``: see :func:`~nnsrm_utils.experiment.load_neurons`).
     ``device`` (a torch device, e.g. ``"cuda"``; None: numpy and the CPU): where the per-layer
