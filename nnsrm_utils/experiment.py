@@ -248,19 +248,14 @@ def training_activity(run: str | os.PathLike, epoch: int, n_images: int | None =
     ((300, 500), (500,))
     """
     from .record import layer_outputs
-    from .train import TrainConfig, load_weights
 
-    run = Path(run)
-    manifest = json.loads((run / MANIFEST).read_text())
-    images = data.load_images(manifest["dataset"], root=data_root)
+    manifest, images = _saved_run(run, data_root)
     _, x, labels = _training_set(images, manifest["train_images"], manifest["variant_config"]["random_labels"],
                                  manifest["seeds"][0])  # network i's seed is the profile's seed + i
     keep = data.stratified_subset(labels, n_images)  # the copy is stored class by class: never "the first n"
     x, labels = x[keep], labels[keep]
-    config = TrainConfig(**manifest["train_config"])
     activity = {}
-    for i, seed in enumerate(manifest["seeds"]):
-        model = load_weights(config, run / f"net{i:02d}", epoch, device or "cpu")
+    for seed, model in zip(manifest["seeds"], _networks(run, manifest, epoch, device)):
         outputs = layer_outputs(model, model.analysed_layers, x, max_units=manifest["max_units"], unit_seed=seed,
                                 device=device or "cpu")
         for name, out in outputs.items():
@@ -306,17 +301,14 @@ def checkpoint_accuracy(run: str | os.PathLike, epoch: int, data_root: str | os.
     """
     import torch
 
-    from .train import TrainConfig, accuracy, load_weights
+    from .train import accuracy
 
-    run = Path(run)
-    manifest = json.loads((run / MANIFEST).read_text())
-    images = data.load_images(manifest["dataset"], root=data_root)
+    manifest, images = _saved_run(run, data_root)
     test = np.asarray(manifest["analysis_indices"][manifest["n_fit"]:])
     x, y = data.preprocess(images, images.x_test[test]), images.y_test[test]
-    config = TrainConfig(**manifest["train_config"])
     with torch.no_grad():
-        return np.array([accuracy(load_weights(config, run / f"net{i:02d}", epoch, device or "cpu"), x, y,
-                                  device=device or "cpu") for i in range(len(manifest["seeds"]))])
+        return np.array([accuracy(model, x, y, device=device or "cpu")
+                         for model in _networks(run, manifest, epoch, device)])
 
 
 def load_neurons(run: str | os.PathLike, epoch: int, layers: Sequence[str] | None = None, n_images: int = 10_000,
@@ -367,22 +359,31 @@ def load_neurons(run: str | os.PathLike, epoch: int, layers: Sequence[str] | Non
     >>> len(neurons["pool1"]), neurons["pool1"][0].shape  # doctest: +SKIP
     (4, (32, 10000))
     """
-    from .train import TrainConfig, load_weights
-
-    run = Path(run)
-    manifest = json.loads((run / MANIFEST).read_text())
-    images = data.load_images(manifest["dataset"], root=data_root)
+    manifest, images = _saved_run(run, data_root)
     x = data.preprocess(images, images.x_test[data.stratified_subset(images.y_test, n_images)])
-    config = TrainConfig(**manifest["train_config"])
     per_network = []
-    for i in range(len(manifest["seeds"])):
-        model = load_weights(config, run / f"net{i:02d}", epoch, device or "cpu")
+    for model in _networks(run, manifest, epoch, device):
         names = layers or list(model.analysed_layers)
         per_network.append(neuron_activity(model, {n: model.analysed_layers[n] for n in names}, x, max_positions,
                                            device=device or "cpu"))
     linear = {"logits"} if relu else set(per_network[0])
     return {name: [net[name] if name in linear else np.maximum(net[name], 0) for net in per_network]
             for name in per_network[0]}
+
+
+def _saved_run(run, data_root):
+    """A trained run's manifest and its dataset (what recomputing from the checkpoints needs)."""
+    manifest = json.loads((Path(run) / MANIFEST).read_text())
+    return manifest, data.load_images(manifest["dataset"], root=data_root)
+
+
+def _networks(run, manifest, epoch, device):
+    """Each network of the run at ``epoch``, one at a time, on ``device`` (None: the CPU)."""
+    from .train import TrainConfig, load_weights
+
+    config = TrainConfig(**manifest["train_config"])
+    for i in range(len(manifest["seeds"])):
+        yield load_weights(config, Path(run) / f"net{i:02d}", epoch, device or "cpu")
 
 
 def _check_same_run(run, manifest):
