@@ -1,9 +1,10 @@
 """Shape distances between every pair of many networks, against the per-pair algorithm.
 
-The baseline takes each pair on its own, as netrep's ``LinearMetric`` does (fit, then score,
-for every pair): centre and partially whiten both layers, find the best orthogonal map from the
-SVD of their cross-product, apply it, and measure the angle; reimplemented here from Williams
-et al. (2021) and netrep's documented steps.  ``nnsrm_utils.shape.pairwise_distances``
+The baseline takes each pair on its own, as netrep's ``pairwise_distances`` does with its
+``LinearMetric`` (fit, then score, for every pair): ``fit`` centres and partially whitens both
+layers and finds the best orthogonal map from the SVD of their cross-product; ``score`` centres
+and transforms both layers again and measures the angle between them.  Reimplemented here from
+Williams et al. (2021) and netrep's documented steps.  ``nnsrm_utils.shape.pairwise_distances``
 prepares each network once and takes the cross-products above the diagonal from a few large
 products of the stacked networks (groups of about 256 units against every later network), where
 each pair then needs only the singular values of a ``p x p`` block; the groups run side by side
@@ -23,23 +24,44 @@ from timing import arguments, best_of
 from nnsrm_utils.shape import pairwise_distances
 
 
-def _whiten(X, alpha):
-    X = X - X.mean(axis=1, keepdims=True)
-    X = X / np.linalg.norm(X)
-    if alpha == 1:  # no whitening to do (netrep returns early too)
-        return X
+def _whitening(X, alpha):
+    """netrep's partial whitening matrix of a centred layer (identity at alpha = 1, where it returns early)."""
+    if alpha == 1:
+        return np.eye(len(X))
     lam, V = np.linalg.eigh(X @ X.T)
-    Z = (V * (alpha + (1 - alpha) / np.sqrt(np.maximum(lam, 1e-10 * lam.max())))) @ V.T @ X
-    return Z / np.linalg.norm(Z)
+    return (V * (alpha + (1 - alpha) / np.sqrt(np.maximum(lam, 1e-7)))) @ V.T
+
+
+def _checked(X, Y):
+    """netrep checks both layers on every call (scikit-learn's ``check_array``): 2-D, finite."""
+    for Z in (X, Y):
+        if Z.ndim != 2 or not np.isfinite(Z).all():
+            raise ValueError("expected 2-D finite arrays")
+    return X, Y
+
+
+def _fit(X, Y, alpha):
+    """netrep's ``fit``: centre and whiten each layer, then the rotations that align them (SVD)."""
+    X, Y = _checked(X, Y)
+    mx, my = X.mean(axis=1, keepdims=True), Y.mean(axis=1, keepdims=True)
+    Xc, Yc = X - mx, Y - my
+    Zx, Zy = _whitening(Xc, alpha), _whitening(Yc, alpha)
+    U, _, Vt = np.linalg.svd((Zx @ Xc) @ (Zy @ Yc).T)
+    return mx, my, U.T @ Zx, Vt @ Zy
+
+
+def _score(X, Y, fitted):
+    """netrep's ``score``: centre and transform both layers, then the angle between them."""
+    X, Y = _checked(X, Y)
+    mx, my, Wx, Wy = fitted
+    tX, tY = Wx @ (X - mx), Wy @ (Y - my)
+    cosine = np.sum(tX * tY) / (np.linalg.norm(tX) * np.linalg.norm(tY))
+    return np.arccos(np.clip(cosine, -1, 1))
 
 
 def reference_distance(X, Y, alpha):
-    """One pair, start to end: whiten both, fit the orthogonal map, apply it, take the angle."""
-    X, Y = _whiten(X, alpha), _whiten(Y, alpha)
-    U, _, Vt = np.linalg.svd(X @ Y.T)
-    Q = U @ Vt  # X ~ Q Y
-    cosine = np.sum(X * (Q @ Y)) / (np.linalg.norm(X) * np.linalg.norm(Y))
-    return np.arccos(np.clip(cosine, -1, 1))
+    """One pair as netrep's ``pairwise_distances`` takes it: fit, then score."""
+    return _score(X, Y, _fit(X, Y, alpha))
 
 
 def reference_pairwise(Xs, alpha):
@@ -63,6 +85,9 @@ def main():
     latent = rng.standard_normal((args.units, args.examples))
     Xs = [rng.standard_normal((args.units, args.units)) @ latent + rng.standard_normal((args.units, args.examples))
           for _ in range(args.networks)]
+    # Centred and of unit norm, as prepare() makes them: netrep whitens a layer at the scale it is
+    # given, so at 0 < alpha < 1 the two agree only for layers given at this scale.
+    Xs = [X / np.linalg.norm(X) for X in (X - X.mean(axis=1, keepdims=True) for X in Xs)]
     print(f"{args.networks} networks x {args.units} units x {args.examples} examples (float64), "
           f"{args.networks * (args.networks - 1) // 2} pairs, best of {args.repeats}; {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}")

@@ -101,7 +101,7 @@ def prepare(X: ArrayLike, alpha: float = 1.0, tol: float = 1e-10, name: str = "X
     keep = lam > tol * lam.max()
     scale = np.full_like(lam, float(alpha))
     scale[keep] += (1 - alpha) / np.sqrt(lam[keep])
-    return _unit((V * scale) @ (V.T @ X), name)
+    return _unit(((V * scale) @ V.T) @ X, name)  # the p x p whitening matrix first: one product with X
 
 
 def _from_cosine(cosine, kind):
@@ -306,7 +306,7 @@ def pairwise_distances(Xs: Sequence[ArrayLike], alpha: float = 1.0, kind: Kind =
     _check_options(alpha, kind)
     if isinstance(Xs, np.ndarray) and Xs.ndim == 2:
         raise ValueError("Xs must be a list of (n_units, n_examples) arrays, one per network; got one array")
-    prepared = [prepare(X, alpha, tol, f"Xs[{i}]") for i, X in enumerate(Xs)]
+    prepared = _in_parallel(lambda i: prepare(Xs[i], alpha, tol, f"Xs[{i}]"), range(len(Xs)))
     if len({X.shape[1] for X in prepared}) > 1:
         raise ValueError(f"the layers must hold the same examples; got {sorted({X.shape[1] for X in prepared})} ({LAYOUT_HINT})")
     D = np.zeros((len(prepared), len(prepared)))
@@ -318,8 +318,7 @@ def pairwise_distances(Xs: Sequence[ArrayLike], alpha: float = 1.0, kind: Kind =
 def _upper_nuclear_norms(prepared, rows_per_task=256):
     """The nuclear norm of ``X_i X_j^T`` for every ``i < j``, in that order.  Each task takes a
     group of consecutive layers (about ``rows_per_task`` units: large enough for the product to
-    run at full BLAS speed) against every later layer, then the singular values of the blocks.
-    The tasks run side by side with one BLAS thread each, so no core waits for a step of another."""
+    run at full BLAS speed) against every later layer, then the singular values of the blocks."""
     widths = [len(X) for X in prepared]
     stacked = np.concatenate(prepared)
     edges = np.cumsum([0] + widths)
@@ -335,13 +334,18 @@ def _upper_nuclear_norms(prepared, rows_per_task=256):
         return [_block_nuclear_norms(strip[edges[i] - edges[a]:edges[i + 1] - edges[a], edges[i + 1] - edges[a + 1]:],
                                      widths[i + 1:]) for i in range(a, b)]
 
-    workers = min(len(groups), os.cpu_count() or 1)
+    return np.concatenate([norms for rows in _in_parallel(task, groups) for norms in rows])
+
+
+def _in_parallel(fn, items):
+    """``list(map(fn, items))`` on the machine's cores, one BLAS thread each, so that no core waits
+    for a step of another (the tasks here are many small products and decompositions)."""
+    items = list(items)
+    workers = min(len(items), os.cpu_count() or 1)
     if workers < 2:  # one task or one core: no pool to start
-        results = list(map(task, groups))
-    else:
-        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-            results = list(pool.map(task, groups))
-    return np.concatenate([norms for rows in results for norms in rows])
+        return list(map(fn, items))
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, items))
 
 
 def _block_nuclear_norms(strip, widths):
