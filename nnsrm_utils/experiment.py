@@ -128,12 +128,13 @@ def run_experiment(architecture: Literal["convnet", "resnet18"], profile: str | 
     run = run_path(architecture, profile.name, dataset, root, variant)
     run.mkdir(parents=True, exist_ok=True)
 
+    seeds = [(profile.seed if v.seed is None else v.seed) + i for i in range(profile.n_networks)]
+    # seeds[0] fixes the random labels: training_activity reads it back from the manifest
     train_idx, x_train, y_train = _training_set(images, v.train_subset or profile.train_subset, v.random_labels,
-                                                profile.seed)
+                                                seeds[0])
     fit, test = data.analysis_split(images.y_test, profile.n_fit, profile.n_test)
     analysis_idx = np.concatenate([fit, test])
     x_analysis = data.preprocess(images, images.x_test[analysis_idx])
-    seeds = [(profile.seed if v.seed is None else v.seed) + i for i in range(profile.n_networks)]
     manifest = {
         "architecture": architecture, "profile": profile.name, "dataset": dataset, "dataset_label": images.label,
         "variant": variant, "variant_config": asdict(v),
@@ -251,7 +252,7 @@ def training_activity(run: str | os.PathLike, epoch: int, n_images: int | None =
 
     manifest, images = _saved_run(run, data_root)
     _, x, labels = _training_set(images, manifest["train_images"], manifest["variant_config"]["random_labels"],
-                                 manifest["seeds"][0])  # network i's seed is the profile's seed + i
+                                 manifest["seeds"][0])
     keep = data.stratified_subset(labels, n_images)  # the copy is stored class by class: never "the first n"
     x, labels = x[keep], labels[keep]
     activity = {}

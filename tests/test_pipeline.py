@@ -1,5 +1,7 @@
 """End to end on tiny data: profile -> train -> record -> analyse, and resume."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -84,7 +86,6 @@ def test_wall_times_are_summed_over_sessions(tiny_run, tiny_jpeg, tmp_path):
 
 def test_changed_configuration_is_refused(tiny_run, tiny_jpeg):
     path, runs = tiny_run
-    from dataclasses import replace
 
     other = replace(TINY, convnet=replace(TINY.convnet, lr=1.0))
     with pytest.raises(ValueError, match="different"):
@@ -200,3 +201,18 @@ def test_training_activity_is_the_recording_on_the_training_images(tiny_run, tin
     _, shuffled_labels = experiment.training_activity(random, 2, data_root=tiny_jpeg)
     true = images.y_train[data.stratified_subset(images.y_train, 20)]
     assert sorted(shuffled_labels) == sorted(true) and np.any(shuffled_labels != true)
+
+
+def test_training_activity_labels_are_those_trained_on_for_a_variant_with_its_own_seeds(tiny_jpeg, tmp_path,
+                                                                                        monkeypatch):
+    from nnsrm_utils import train
+
+    trained_with = []
+    original = train.train_network
+    monkeypatch.setattr(train, "train_network", lambda config, x, y, *args, **kwargs:
+                        trained_with.append(y) or original(config, x, y, *args, **kwargs))
+    seeded = replace(TINY, variants={"random": Variant(random_labels=True, train_subset=20, epochs=1, seed=7)})
+    path = experiment.run_experiment("convnet", seeded, root=tmp_path, data_root=tiny_jpeg, variant="random")
+    _, labels = experiment.training_activity(path, 1, data_root=tiny_jpeg)
+    assert len(trained_with) == 2
+    np.testing.assert_array_equal(labels, trained_with[0])  # n_images=None keeps every image, in order
