@@ -26,7 +26,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
-from .models import ConvNet
+from .models import ConvNet, PreActBlock, PreActResNet18
 from .srm import SRM, procrustes
 
 #: The maps :func:`fit_map` fits.
@@ -35,45 +35,89 @@ METHODS = ("srm", "procrustes", "least squares")
 Stitch = tuple[NDArray, NDArray, NDArray]
 
 
-def split(model: ConvNet, layer: str) -> tuple[nn.Sequential, nn.Sequential]:
-    """``(bottom, top)`` of a :class:`~nnsrm_utils.models.ConvNet` at one of its analysed layers:
-    ``top(bottom(x))`` is ``model(x)``.  Both share the model's modules (nothing is copied).
+def split(model: ConvNet | PreActResNet18, layer: str) -> tuple[nn.Sequential, nn.Sequential]:
+    """``(bottom, top)`` of a network at one of its analysed layers: ``top(bottom(x))`` is
+    ``model(x)`` and ``bottom(x)`` the layer's output.  Both share the model's modules (nothing
+    is copied).
+
+    A :class:`~nnsrm_utils.models.ConvNet` is a chain of its layers.  In a
+    :class:`~nnsrm_utils.models.PreActResNet18` the analysed layers ``bn3`` ... ``bn15`` are the
+    first BatchNorm of a block, which the block applies to its input itself (and an identity
+    shortcut passes that input on unnormalised): ``top`` first undoes the BatchNorm (an affine
+    map per channel, in eval mode), then runs the rest of the network from that block, so a
+    stitch acts on the activity every chapter analyses.
 
     Returns
     -------
     bottom, top : torch.nn.Sequential
-        The children up to and including ``layer``, and the rest; both in eval mode.
+        The network up to and including ``layer``, and the rest; both in eval mode.
 
     Raises
     ------
     ValueError
-        If ``model`` is not a ConvNet or ``layer`` is not one of its analysed layers.
+        If ``model`` is neither network, ``layer`` is not one of its analysed layers, or the
+        BatchNorm to undo has a channel scaled by 0 (which no map can undo).
 
     Examples
     --------
     >>> import torch
-    >>> from nnsrm_utils.models import ConvNet
+    >>> from nnsrm_utils.models import ConvNet, PreActResNet18
     >>> _ = torch.manual_seed(0)
     >>> net = ConvNet(width=0.25).eval()      # untrained, narrow: 8, 16 and 128 units
     >>> x = torch.randn(20, 3, 32, 32)       # 20 images
     >>> bottom, top = split(net, "pool2")
     >>> bottom(x).shape, torch.allclose(top(bottom(x)), net(x))
     (torch.Size([20, 16, 6, 6]), True)
+    >>> resnet = PreActResNet18(width=4).eval()
+    >>> bottom, top = split(resnet, "bn9")
+    >>> bottom(x).shape, torch.allclose(top(bottom(x)), resnet(x), atol=1e-5)
+    (torch.Size([20, 8, 4, 4]), True)
     """
-    if not isinstance(model, ConvNet):
-        raise ValueError(f"stitching needs a network that is a chain of its layers (the ConvNet); got {type(model).__name__}")
-    names = [name for name, _ in model.named_children()]
+    if not isinstance(model, (ConvNet, PreActResNet18)):
+        raise ValueError(f"stitching needs a ConvNet or a PreActResNet18; got {type(model).__name__}")
     if layer not in model.analysed_layers:
         raise ValueError(f"layer must be one of {list(model.analysed_layers)}; got {layer!r}")
-    cut = names.index(layer) + 1
-    children = list(model.children())
-    return nn.Sequential(*children[:cut]).eval(), nn.Sequential(*children[cut:]).eval()
+    if isinstance(model, ConvNet):
+        chain = list(model.children())
+        cut = [name for name, _ in model.named_children()].index(layer) + 1
+        return nn.Sequential(*chain[:cut]).eval(), nn.Sequential(*chain[cut:]).eval()
+    bn = model.analysed_layers[layer]
+    chain = [model.stem, model.stem_bn, nn.ReLU(), model.pool, *model.blocks, model.final_bn, nn.ReLU(),
+             _SpatialMean(), model.head]
+    if bn is model.stem_bn or bn is model.final_bn:  # on the chain itself
+        cut = next(i for i, m in enumerate(chain) if m is bn) + 1
+        return nn.Sequential(*chain[:cut]).eval(), nn.Sequential(*chain[cut:]).eval()
+    block = next(i for i, m in enumerate(chain) if isinstance(m, PreActBlock) and m.bn1 is bn)
+    return nn.Sequential(*chain[:block], bn).eval(), nn.Sequential(_Unnormalise(bn), *chain[block:]).eval()
+
+
+class _SpatialMean(nn.Module):
+    """A ResNet's global average pooling, ``(n, C, H, W) -> (n, C)``."""
+
+    def forward(self, x):
+        return x.mean(dim=(2, 3))
+
+
+class _Unnormalise(nn.Module):
+    """The inverse of an eval-mode BatchNorm: its input from its output, channel by channel."""
+
+    def __init__(self, bn: nn.BatchNorm2d):
+        super().__init__()
+        if bool((bn.weight.abs() < 1e-12).any()):
+            raise ValueError("this BatchNorm scales a channel by 0, so its input cannot be recovered from its output")
+        self.bn = bn
+
+    def forward(self, y):
+        bn, shape = self.bn, (1, -1, 1, 1)
+        return ((y - bn.bias.view(shape)) / bn.weight.view(shape) * (bn.running_var.view(shape) + bn.eps).sqrt()
+                + bn.running_mean.view(shape))
 
 
 @torch.no_grad()
-def layer_outputs(model: ConvNet, x: ArrayLike | torch.Tensor, batch_size: int = 500) -> dict[str, torch.Tensor]:
-    """``{layer: output}`` of every analysed layer of a :class:`~nnsrm_utils.models.ConvNet` on the
-    images ``x`` (float32 ``(n, 3, 32, 32)``), in eval mode, from one pass through the chain.
+def layer_outputs(model: ConvNet | PreActResNet18, x: ArrayLike | torch.Tensor,
+                  batch_size: int = 500) -> dict[str, torch.Tensor]:
+    """``{layer: output}`` of every analysed layer of a network on the images ``x`` (float32
+    ``(n, 3, 32, 32)``), in eval mode, from one pass through it.
 
     Returns
     -------
@@ -85,7 +129,7 @@ def layer_outputs(model: ConvNet, x: ArrayLike | torch.Tensor, batch_size: int =
     Raises
     ------
     ValueError
-        If ``model`` is not a ConvNet.
+        If ``model`` is neither a ConvNet nor a PreActResNet18.
 
     Examples
     --------
@@ -100,12 +144,14 @@ def layer_outputs(model: ConvNet, x: ArrayLike | torch.Tensor, batch_size: int =
     split(model, next(iter(model.analysed_layers)))  # refuses other networks
     model.eval()
     x, parts = torch.as_tensor(x), {name: [] for name in model.analysed_layers}
-    for i in range(0, len(x), batch_size):
-        out = x[i:i + batch_size]
-        for name, child in model.named_children():
-            out = child(out)
-            if name in parts:
-                parts[name].append(out)
+    hooks = [module.register_forward_hook(lambda _, __, out, part=parts[name]: part.append(out))
+             for name, module in model.analysed_layers.items()]
+    try:
+        for i in range(0, len(x), batch_size):
+            model(x[i:i + batch_size])
+    finally:
+        for hook in hooks:
+            hook.remove()
     return {name: torch.cat(p) for name, p in parts.items()}
 
 

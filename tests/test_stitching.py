@@ -20,12 +20,35 @@ def images():
     return torch.randn(60, 3, 32, 32, generator=torch.Generator().manual_seed(1))
 
 
+@pytest.fixture(scope="module")
+def resnet(images):
+    """A narrow ResNet whose BatchNorms have statistics and scales of their own, as after training."""
+    torch.manual_seed(0)
+    model = PreActResNet18(width=4)
+    for bn in model.analysed_layers.values():
+        torch.nn.init.uniform_(bn.weight, 0.5, 2)
+        torch.nn.init.normal_(bn.bias)
+    with torch.no_grad():
+        model.train()(images)  # running statistics of these images
+    return model.eval()
+
+
 @pytest.mark.parametrize("layer", ["pool1", "pool2", "dense", "logits"])
 def test_bottom_then_top_is_the_network(net, images, layer):
     bottom, top = stitching.split(net, layer)
     with torch.no_grad():
         torch.testing.assert_close(top(bottom(images)), net(images))
         torch.testing.assert_close(stitching.layer_outputs(net, images, batch_size=25)[layer], bottom(images))
+
+
+@pytest.mark.parametrize("layer", [f"bn{i}" for i in range(1, 18, 2)])
+def test_a_resnet_splits_at_every_analysed_layer(resnet, images, layer):
+    """The bottom ends in the recorded BatchNorm output; inside a block (bn3 ... bn15) the top
+    undoes it to recover the block's input, so the two compose to the network."""
+    bottom, top = stitching.split(resnet, layer)
+    with torch.no_grad():
+        torch.testing.assert_close(top(bottom(images)), resnet(images), atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(stitching.layer_outputs(resnet, images, batch_size=25)[layer], bottom(images))
 
 
 def _planted(layer_shape, M, seed=0):
@@ -85,8 +108,14 @@ def test_a_trained_stitch_learns_and_leaves_network_b_alone(net, images):
 
 
 def test_bad_input(net):
-    with pytest.raises(ValueError, match="chain of its layers"):
-        stitching.split(PreActResNet18(width=4), "bn1")
+    with pytest.raises(ValueError, match="a ConvNet or a PreActResNet18; got Linear"):
+        stitching.split(torch.nn.Linear(3, 2), "bn1")
+    with pytest.raises(ValueError, match="layer must be one of"):
+        stitching.split(PreActResNet18(width=4), "bn2")
+    dead = PreActResNet18(width=4)
+    torch.nn.init.zeros_(dead.analysed_layers["bn5"].weight)
+    with pytest.raises(ValueError, match="scales a channel by 0"):
+        stitching.split(dead, "bn5")
     with pytest.raises(ValueError, match="layer must be one of"):
         stitching.split(net, "block1")
     a = torch.zeros(10, 4)
