@@ -93,11 +93,7 @@ def main():
     todo = [s for s in stages(profile) if args.only is None or stage_name(*s) in args.only]
     if args.only and len(todo) < len(args.only):
         parser.error(f"unknown stage in {args.only}; the profile's: {[stage_name(*s) for s in stages(profile)]}")
-    device = args.device
-    if device is None:
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else None
+    device = args.device or results.default_device()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     sessions = json.loads((out / "timing.json").read_text()) if (out / "timing.json").exists() else []

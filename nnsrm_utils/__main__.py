@@ -78,12 +78,7 @@ def _analyse(parser, args):
     try:
         if Path(out).exists() and not args.overwrite:  # before hours of analysis, not after
             raise ValueError(f"{out} exists; pass --overwrite to replace it")
-        device = args.device
-        if device is None:
-            import torch
-
-            device = "cuda" if torch.cuda.is_available() else None
-        artifact = results.compute(run, neurons=args.neurons, device=device)
+        artifact = results.compute(run, neurons=args.neurons, device=args.device or results.default_device())
         print(results.write(artifact, out, overwrite=args.overwrite))
     except ValueError as err:  # each says what is wrong (no run yet, an artifact in the way)
         parser.exit(1, f"error: {err}\n")

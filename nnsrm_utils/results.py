@@ -139,6 +139,26 @@ def artifact_name(architecture: str, dataset: str, profile: str, variant: str | 
 
 # ---- computing -------------------------------------------------------------------------------------
 
+def default_device() -> str | None:
+    """The device :func:`compute` is given by the command line when none is named: ``"cuda"``
+    where torch sees a GPU, else None (numpy on the CPU, where it is faster than torch).
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> default_device() in ("cuda", None)
+    True
+    """
+    try:
+        import torch
+    except ImportError:
+        return None
+    return "cuda" if torch.cuda.is_available() else None
+
+
 def compute(run: analysis.Run, layers: Sequence[str] | None = None, epochs: Sequence[int] | None = None,
             n_boot: int = 10_000, random_state: int = 0, references: bool = True,
             compare: bool = True, compare_networks: int | None = 5, identify_networks: int | None = 3,

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
 from .models import ConvNet, PreActBlock, PreActResNet18
+from .record import _layer_outputs
 from .srm import SRM, procrustes
 
 #: The maps :func:`fit_map` fits.
@@ -113,7 +114,6 @@ class _Unnormalise(nn.Module):
                 + bn.running_mean.view(shape))
 
 
-@torch.no_grad()
 def layer_outputs(model: ConvNet | PreActResNet18, x: ArrayLike | torch.Tensor,
                   batch_size: int = 500) -> dict[str, torch.Tensor]:
     """``{layer: output}`` of every analysed layer of a network on the images ``x`` (float32
@@ -142,17 +142,11 @@ def layer_outputs(model: ConvNet | PreActResNet18, x: ArrayLike | torch.Tensor,
     {'pool1': (20, 8, 15, 15), 'pool2': (20, 16, 6, 6), 'dense': (20, 128), 'logits': (20, 10)}
     """
     split(model, next(iter(model.analysed_layers)))  # refuses other networks
-    model.eval()
-    x, parts = torch.as_tensor(x), {name: [] for name in model.analysed_layers}
-    hooks = [module.register_forward_hook(lambda _, __, out, part=parts[name]: part.append(out))
-             for name, module in model.analysed_layers.items()]
-    try:
-        for i in range(0, len(x), batch_size):
-            model(x[i:i + batch_size])
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return {name: torch.cat(p) for name, p in parts.items()}
+    parts = {name: [] for name in model.analysed_layers}
+    for _, outputs in _layer_outputs(model, model.analysed_layers, x, batch_size, "cpu"):
+        for name, out in outputs.items():
+            parts[name].append(out)
+    return {name: torch.from_numpy(np.concatenate(p)) for name, p in parts.items()}
 
 
 def as_units(a: ArrayLike | torch.Tensor) -> NDArray[np.float64]:
