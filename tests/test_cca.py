@@ -17,7 +17,9 @@ def _layer(rng, units=20, n=300):
 
 
 def _invertible(rng, p):
-    return rng.standard_normal((p, p)) + 3 * np.eye(p)
+    """A random invertible map with singular values in [0.5, 2]: a map near singularity would squeeze
+    a direction below CCA's tolerance (variance 1e-10 of the largest), where it counts as absent."""
+    return random_orthogonal(p, rng) @ np.diag(rng.uniform(0.5, 2, p)) @ random_orthogonal(p, rng)
 
 
 # ---- CCA -------------------------------------------------------------------------------------
