@@ -406,13 +406,21 @@ def gram_rbf(X: NDArray, sigma: float = 1.0) -> NDArray[np.float64]:
            [0.368, 0.607, 1.   ]])
     """
     xp = array_namespace(X)
-    sq = xp.sum(X * X, axis=0)
-    d2 = xp.maximum(sq[:, None] + sq[None, :] - 2 * (X.T @ X), 0)
-    xp.fill_diagonal(d2, 0)
+    d2 = _sq_distances(X)
     median = xp.median(d2)
     if not median > 0:
         raise ValueError("most examples coincide (median distance 0): the layer does not vary; RBF CKA is undefined")
     return xp.exp(-d2 / (2 * sigma**2 * median))
+
+
+def _sq_distances(X, start=0, stop=None):
+    """Squared distances from examples ``start:stop`` of ``X`` ``(p, n)`` to all ``n``: a band of
+    rows of the ``n x n`` matrix (all of it by default), exactly 0 from an example to itself."""
+    xp = array_namespace(X)
+    sq = xp.sum(X * X, axis=0)
+    d2 = xp.maximum(sq[start:stop, None] + sq[None, :] - 2 * (X[:, start:stop].T @ X), 0)
+    d2[np.arange(len(d2)), start + np.arange(len(d2))] = 0
+    return d2
 
 
 def _hsic(K, L, debiased):

@@ -5,8 +5,10 @@ many layers with many others (Kornblith et al.'s layer identification: every lay
 network against every layer of another) repeats the same per-layer work, so each layer is
 prepared once: centred, its covariance, and its data whitened in full (for CCA and PWCCA) and
 after SVCCA's SVD step.  Canonical correlations of two layers are then the singular values of
-the product of their whitened data.  ``tests/test_comparison.py`` checks every measure
-against the functions of :mod:`nnsrm_utils.cca`.
+the product of their whitened data.  RBF CKA needs each layer's ``n x n`` kernel, too large to
+keep for dozens of layers at 10,000 examples: the kernels' inner products are summed over
+bands of rows instead, so memory stays bounded however many layers are compared.
+``tests/test_comparison.py`` checks every measure against the functions of :mod:`nnsrm_utils.cca`.
 
 PWCCA is asymmetric: here it weights by the first layer of each pair (network ``i`` of
 ``i < j``; the row layer in layer identification).
@@ -21,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validate import check_activations, rounding_level
-from .cca import _check_varies, _keep_variance, _warn_if_biased_cka, _warn_if_degenerate, _whitener, gram_rbf
+from .cca import _check_varies, _keep_variance, _sq_distances, _warn_if_biased_cka, _warn_if_degenerate, _whitener
 
 #: The measures this module computes, each a similarity in [0, 1].
 MEASURES = ("mean CCA", "SVCCA", "PWCCA", "linear CKA", "RBF CKA")
@@ -41,31 +43,33 @@ class _Layer:
         self.weights = w.T @ self.cov                # <h, z_j> / (n - 1) for a unit variate h = a^T x
         v, lam = _keep_variance(self.cov, keep, name, tol)
         self.svd_white = (v / np.sqrt(lam)).T @ self.data
-        self._rbf = None
+        self._kernel = None
 
     def permuted(self, order):
         """The same layer with its examples in ``order``: covariances, whitening and weights do not
-        change, only the columns of the prepared data."""
+        change, only the columns of the prepared data (and the order of its kernel's row means)."""
         other = copy.copy(self)
         other.data, other.white, other.svd_white = self.data[:, order], self.white[:, order], self.svd_white[:, order]
-        other._rbf = None if self._rbf is None else self._rbf[np.ix_(order, order)]
+        if self._kernel is not None:
+            median, row_means, mean = self._kernel
+            other._kernel = median, row_means[order], mean
         return other
 
-    @property
-    def rbf(self):
-        """The layer's RBF kernel, centred (``H K H``) and scaled to unit Frobenius norm, once:
-        biased CKA is then one inner product, ``<H K H, H L H> / (||H K H|| ||H L H||)``, for
-        every layer it is compared with (:func:`~nnsrm_utils.cca.gram_cka` recentres both
-        kernels for every pair)."""
-        if self._rbf is None:
-            K = gram_rbf(self.data)
-            K = K - K.mean(axis=0) - K.mean(axis=1)[:, None] + K.mean()
-            norm = np.linalg.norm(K)
-            if not norm > len(K) * rounding_level(1.0):
-                raise ValueError(f"{self.name}: the RBF kernel is constant after centring (the layer does not vary); "
-                                 "CKA is undefined")
-            self._rbf = K / norm
-        return self._rbf
+    def kernel_rows(self, start, stop):
+        """Rows ``start:stop`` of the layer's RBF kernel (:func:`~nnsrm_utils.cca.gram_rbf`'s),
+        centred: ``H K H``.  Its bandwidth and row means come from the whole ``n x n`` kernel,
+        computed once and not kept."""
+        if self._kernel is None:
+            d2 = _sq_distances(self.data)
+            median = np.median(d2)
+            if not median > 0:
+                raise ValueError(f"{self.name}: most examples coincide (median distance 0), the layer does not vary; "
+                                 "RBF CKA is undefined")
+            row_means = np.exp(-d2 / (2 * median)).mean(axis=1)
+            self._kernel = median, row_means, row_means.mean()
+        median, row_means, mean = self._kernel
+        K = np.exp(-_sq_distances(self.data, start, stop) / (2 * median))
+        return K - row_means[start:stop, None] - row_means + mean
 
 
 def _prepared(xs, label):
@@ -76,6 +80,36 @@ def _prepared(xs, label):
 def _correlations(za, zb, n):
     _warn_if_degenerate(len(za) + len(zb), n)
     return np.clip(np.linalg.svd(za @ zb.T / (n - 1), compute_uv=False), 0, 1)
+
+
+def _rbf_cka(a, b, band_bytes=2**26):
+    """RBF CKA between every layer of ``a`` and every layer of ``b`` (prepared, over the same
+    examples): a ``(len(a), len(b))`` matrix.
+
+    CKA is the cosine between centred kernels, ``<H K H, H L H> / (||H K H|| ||H L H||)``.  A
+    kernel has ``n^2`` entries (800 MB at 10,000 examples), too many to keep one for each of
+    dozens of layers, so the inner products between all the layers' kernels are summed over
+    bands of rows, each band computed when it is needed: memory stays near ``band_bytes``,
+    besides one layer's whole kernel at a time (for its bandwidth), however many layers."""
+    layers = list({id(x): x for x in (*a, *b)}.values())
+    n = layers[0].n
+    rows = max(1, band_bytes // (8 * n * len(layers)))
+    gram = np.zeros((len(layers), len(layers)))
+    band = np.empty((len(layers), min(rows, n), n))
+    for start in range(0, n, rows):
+        k = min(rows, n - start)
+        for i, x in enumerate(layers):
+            band[i, :k] = x.kernel_rows(start, start + k)
+        flat = band[:, :k].reshape(len(layers), -1)
+        gram += flat @ flat.T
+    norms = np.sqrt(np.diag(gram))
+    for x, norm in zip(layers, norms):
+        if not norm > n * rounding_level(1.0):
+            raise ValueError(f"{x.name}: the RBF kernel is constant after centring (the layer does not vary); "
+                             "CKA is undefined")
+    index = {id(x): i for i, x in enumerate(layers)}
+    ia, ib = [index[id(x)] for x in a], [index[id(x)] for x in b]
+    return gram[np.ix_(ia, ib)] / np.outer(norms[ia], norms[ib])
 
 
 def _similarities(a, b, names):
@@ -96,8 +130,6 @@ def _similarities(a, b, names):
         _warn_if_biased_cka(a.cov, b.cov, a.n)
         cxy = a.data @ b.data.T
         out["linear CKA"] = float(np.sum(cxy**2) / (a.n - 1) ** 2 / np.sqrt(np.sum(a.cov**2) * np.sum(b.cov**2)))
-    if "RBF CKA" in names:
-        out["RBF CKA"] = float(np.sum(a.rbf * b.rbf))
     return out
 
 
@@ -141,6 +173,9 @@ def pairwise(xs: Sequence[ArrayLike], names: Sequence[str] = MEASURES) -> dict[s
     names = _check_names(names)
     layers = _prepared(xs, "xs")
     pairs = [_similarities(layers[i], layers[j], names) for i, j in combinations(range(len(xs)), 2)]
+    if "RBF CKA" in names:
+        upper = _rbf_cka(layers, layers)[np.triu_indices(len(layers), 1)]
+        pairs = [{**p, "RBF CKA": float(s)} for p, s in zip(pairs, upper)]
     return {name: np.array([p[name] for p in pairs]) for name in names}
 
 
@@ -227,7 +262,11 @@ def shuffled_similarities(x: ArrayLike, y: ArrayLike, name: str, orders: Sequenc
     """
     names = _check_names([name])
     a, b = _Layer(x, "X"), _Layer(y, "Y")
-    return np.array([_similarities(a, layer, names)[name] for layer in (b, *(b.permuted(o) for o in orders))])
+    if name != "RBF CKA":
+        return np.array([_similarities(a, layer, names)[name] for layer in (b, *(b.permuted(o) for o in orders))])
+    _similarities(a, b, [])  # checks the numbers of examples
+    b.kernel_rows(0, 0)      # b's bandwidth and row means, for every shuffle to reuse
+    return _rbf_cka([a], [b, *(b.permuted(o) for o in orders)])[0]
 
 
 def layer_similarities(net_a: Sequence[ArrayLike], net_b: Sequence[ArrayLike],
@@ -262,10 +301,14 @@ def layer_similarities(net_a: Sequence[ArrayLike], net_b: Sequence[ArrayLike],
     return _matrices(_prepared(net_a, "net_a"), _prepared(net_b, "net_b"), names)
 
 
-def _matrices(a, b, names):
-    """``{name: matrix}`` of each measure between every prepared layer of ``a`` and of ``b``."""
+def _matrices(a, b, names, rbf=None):
+    """``{name: matrix}`` of each measure between every prepared layer of ``a`` and of ``b``
+    (``rbf``: RBF CKA's matrix when already computed)."""
     s = [[_similarities(x, y, names) for y in b] for x in a]
-    return {name: np.array([[cell[name] for cell in row] for row in s]) for name in names}
+    out = {name: np.array([[cell[name] for cell in row] for row in s]) for name in names if name != "RBF CKA"}
+    if "RBF CKA" in names:
+        out["RBF CKA"] = _rbf_cka(a, b) if rbf is None else rbf
+    return {name: out[name] for name in names}
 
 
 def layer_identification(nets: Sequence[Sequence[ArrayLike]],
@@ -304,9 +347,14 @@ def layer_identification(nets: Sequence[Sequence[ArrayLike]],
     """
     names = _check_names(names)
     layers = [_prepared(net, f"nets[{i}]") for i, net in enumerate(nets)]
+    # RBF CKA between every layer of every network at once: each kernel computed once
+    flat = [x for net in layers for x in net]
+    rbf = _rbf_cka(flat, flat) if "RBF CKA" in names and len({x.n for x in flat}) == 1 else None
+    edges = np.cumsum([0] + [len(net) for net in layers])
     hits = {name: [] for name in names}
-    for a, b in combinations(layers, 2):
-        for name, m in _matrices(a, b, names).items():
+    for (i, a), (j, b) in combinations(enumerate(layers), 2):
+        block = None if rbf is None else rbf[edges[i]:edges[i + 1], edges[j]:edges[j + 1]]
+        for name, m in _matrices(a, b, names, block).items():
             truth = np.arange(len(m))
             hits[name] += list(m.argmax(axis=1) == truth) + list(m.argmax(axis=0) == truth)
     return {name: float(np.mean(h)) for name, h in hits.items()}

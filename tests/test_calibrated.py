@@ -51,7 +51,8 @@ def test_a_null_at_identity_is_refused():
 
 
 @pytest.mark.parametrize("name, measure", [("PWCCA", cca.pwcca), ("SVCCA", cca.svcca), ("linear CKA", cca.cka),
-                                           ("mean CCA", lambda X, Y: float(np.mean(cca.cca(X, Y))))])
+                                           ("mean CCA", lambda X, Y: float(np.mean(cca.cca(X, Y)))),
+                                           ("RBF CKA", lambda X, Y: cca.cka(X, Y, kernel="rbf"))])
 def test_a_named_measure_gives_what_its_function_gives(name, measure):
     """The fast path (each layer prepared once) draws the same shuffles as the callable path."""
     X, Y = _layers(120, p=8, shared=0.5, seed=2)

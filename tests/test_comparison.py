@@ -41,6 +41,25 @@ def test_layer_similarities_compare_every_layer_with_every_layer(rng):
     assert m["linear CKA"][:, 0].argmax() == 2  # net_b's first layer is a linear map of net_a's last
 
 
+def test_rbf_cka_of_many_layers_is_each_pairs_in_bounded_memory(rng):
+    """RBF CKA between many layers sums the kernels' inner products over bands of rows: the same
+    values as cca.cka pair by pair, without keeping a kernel per layer (here 40 kernels of
+    1,500 x 1,500 would take 720 MB)."""
+    import tracemalloc
+
+    latent = rng.standard_normal((4, 1500))
+    nets = [[rng.standard_normal((6, 4)) @ latent + rng.standard_normal((6, 1500)) for _ in range(10)] for _ in range(4)]
+    tracemalloc.start()
+    found = comparison.layer_identification(nets, ["RBF CKA"])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 200e6 and 0 <= found["RBF CKA"] <= 1
+    m = comparison.layer_similarities(nets[0][:3], nets[1][:2], ["RBF CKA", "PWCCA"])["RBF CKA"]
+    for i, x in enumerate(nets[0][:3]):
+        for j, y in enumerate(nets[1][:2]):
+            assert m[i, j] == pytest.approx(cka(x, y, "rbf"), abs=1e-9)
+
+
 def test_shuffled_examples_destroy_similarity(rng):
     x = rng.standard_normal((5, 3000))
     xs = [x, 2 * x + 1]
@@ -65,3 +84,8 @@ def test_bad_input(rng):
         comparison.pairwise([rng.standard_normal((3, 20))] * 2, ["CKA"])
     with pytest.raises(ValueError, match="number of examples"):
         comparison.pairwise([rng.standard_normal((3, 20)), rng.standard_normal((3, 21))])
+    mostly_one_point = np.concatenate([np.ones((3, 30)), rng.standard_normal((3, 10))], axis=1)
+    with pytest.raises(ValueError, match="most examples coincide"):  # RBF's bandwidth, the median distance, is 0
+        comparison.pairwise([mostly_one_point, rng.standard_normal((3, 40))], ["RBF CKA"])
+    with pytest.raises(ValueError, match="number of examples"):
+        comparison.layer_identification([[rng.standard_normal((3, 20))], [rng.standard_normal((3, 21))]], ["RBF CKA"])
