@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from functools import cached_property
 from itertools import combinations
 
 import numpy as np
@@ -30,26 +31,45 @@ MEASURES = ("mean CCA", "SVCCA", "PWCCA", "linear CKA", "RBF CKA")
 
 
 class _Layer:
-    """One network's layer, prepared once for comparisons with many others."""
+    """One network's layer, prepared once for comparisons with many others: each part of the
+    preparation is made when a measure first needs it (linear CKA needs no whitening)."""
 
     def __init__(self, x, name, keep=0.99, tol=1e-10):
         x = check_activations(x, name, min_examples=4)
-        self.name, self.n, self.units = name, x.shape[1], x.shape[0]
+        self.name, self.n, self.units, self.keep, self.tol = name, x.shape[1], x.shape[0], keep, tol
         self.data = np.asarray(x, dtype=np.float64) - x.mean(axis=1, keepdims=True, dtype=np.float64)
         self.cov = self.data @ self.data.T / (self.n - 1)
         _check_varies(self.cov, x, name)
-        w = _whitener(self.cov, tol, name)
-        self.white = w.T @ self.data                 # rows: uncorrelated, unit variance
-        self.weights = w.T @ self.cov                # <h, z_j> / (n - 1) for a unit variate h = a^T x
-        v, lam = _keep_variance(self.cov, keep, name, tol)
-        self.svd_white = (v / np.sqrt(lam)).T @ self.data
         self._kernel = None
+
+    @cached_property
+    def whitening(self):
+        """``W`` with ``W^T C W = I`` on the directions in which the layer varies."""
+        return _whitener(self.cov, self.tol, self.name)
+
+    @cached_property
+    def white(self):
+        """The data whitened in full: rows uncorrelated, of unit variance (CCA, PWCCA)."""
+        return self.whitening.T @ self.data
+
+    @cached_property
+    def weights(self):
+        """``<h, z_j> / (n - 1)`` for each unit variate ``h = a^T x`` (PWCCA's weights)."""
+        return self.whitening.T @ self.cov
+
+    @cached_property
+    def svd_white(self):
+        """The data whitened after SVCCA's SVD step (the directions keeping ``keep`` of the variance)."""
+        v, lam = _keep_variance(self.cov, self.keep, self.name, self.tol)
+        return (v / np.sqrt(lam)).T @ self.data
 
     def permuted(self, order):
         """The same layer with its examples in ``order``: covariances, whitening and weights do not
         change, only the columns of the prepared data (and the order of its kernel's row means)."""
         other = copy.copy(self)
-        other.data, other.white, other.svd_white = self.data[:, order], self.white[:, order], self.svd_white[:, order]
+        for part in ("data", "white", "svd_white"):  # those made so far; the rest follow from the permuted data
+            if part in self.__dict__:
+                setattr(other, part, self.__dict__[part][:, order])
         if self._kernel is not None:
             median, row_means, mean = self._kernel
             other._kernel = median, row_means[order], mean
@@ -262,11 +282,12 @@ def shuffled_similarities(x: ArrayLike, y: ArrayLike, name: str, orders: Sequenc
     """
     names = _check_names([name])
     a, b = _Layer(x, "X"), _Layer(y, "Y")
-    if name != "RBF CKA":
-        return np.array([_similarities(a, layer, names)[name] for layer in (b, *(b.permuted(o) for o in orders))])
-    _similarities(a, b, [])  # checks the numbers of examples
-    b.kernel_rows(0, 0)      # b's bandwidth and row means, for every shuffle to reuse
-    return _rbf_cka([a], [b, *(b.permuted(o) for o in orders)])[0]
+    if name == "RBF CKA":
+        _similarities(a, b, [])  # checks the numbers of examples
+        b.kernel_rows(0, 0)      # b's bandwidth and row means, for every shuffle to reuse
+        return _rbf_cka([a], [b, *(b.permuted(o) for o in orders)])[0]
+    score = _similarities(a, b, names)[name]  # prepares what the measure needs of b, for every shuffle to reuse
+    return np.array([score, *(_similarities(a, b.permuted(o), names)[name] for o in orders)])
 
 
 def layer_similarities(net_a: Sequence[ArrayLike], net_b: Sequence[ArrayLike],

@@ -60,6 +60,20 @@ def test_rbf_cka_of_many_layers_is_each_pairs_in_bounded_memory(rng):
             assert m[i, j] == pytest.approx(cka(x, y, "rbf"), abs=1e-9)
 
 
+def test_a_measure_prepares_only_what_it_needs(rng, monkeypatch):
+    """CKA needs no whitening, and a permutation null whitens its layers once, not per shuffle."""
+    from nnsrm_utils import stats
+
+    calls = []
+    real = comparison._whitener
+    monkeypatch.setattr(comparison, "_whitener", lambda *args: calls.append(1) or real(*args))
+    x, y = rng.standard_normal((5, 200)), rng.standard_normal((6, 200))
+    comparison.pairwise([x, y], ["linear CKA", "RBF CKA"])
+    assert calls == []
+    stats.calibrated("PWCCA", x, y, n_perm=10)
+    assert len(calls) == 2
+
+
 def test_shuffled_examples_destroy_similarity(rng):
     x = rng.standard_normal((5, 3000))
     xs = [x, 2 * x + 1]
