@@ -104,8 +104,10 @@ def test_intermediate_channels_do_not_match_though_srm_aligns_them(convnet):
     assert sweep["dense"][0] > 0.3  # 0.6 there
     assert matching.match_similarity(*comparison.shuffled(neurons["dense"][:2]), 0.5) < 0.05
     pool2 = neurons["pool2"]
-    model = SRM(n_features=len(pool2[0]), n_iter=10, random_state=0).fit([x[:, :5000] for x in pool2])
-    assert variance_explained(model, [x[:, 5000:] for x in pool2], leave_one_out=True).mean() > 0.5  # 0.68 there
+    # a random half of the points to fit: they are stored class by class (chapter 8 splits so too)
+    fit, test = np.split(np.random.default_rng(0).permutation(pool2[0].shape[1]), 2)
+    model = SRM(n_features=len(pool2[0]), n_iter=10, random_state=0).fit([x[:, fit] for x in pool2])
+    assert variance_explained(model, [x[:, test] for x in pool2], leave_one_out=True).mean() > 0.5  # 0.70 there
 
 
 def test_trained_resnet_channels_match_less_than_untrained(resnet):
