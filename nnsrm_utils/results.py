@@ -46,9 +46,9 @@ from .stats import bootstrap_ci
 
 SCHEMA_VERSION = 1
 SUMMARY, ARRAYS = "summary.json", "arrays.npz"
-#: The between-network measures an artifact keeps.  RBF CKA is left out: each layer's kernel has
-#: ``n_examples`` squared entries (10^8 at the ``colab`` profile's 10,000 images), computed twice
-#: on the CPU for every layer compared (:mod:`nnsrm_utils.comparison`).
+#: The between-network measures an artifact keeps.  RBF CKA is left out, because each layer's
+#: kernel has ``n_examples`` squared entries (10^8 at the ``colab`` profile's 10,000 images),
+#: computed twice on the CPU for every layer compared (:mod:`nnsrm_utils.comparison`).
 MEASURES = ("mean CCA", "SVCCA", "PWCCA", "linear CKA")
 #: Wang et al.'s sweep of epsilon values for the maximum match.
 EPSILONS = (0.15, 0.2, 0.25, 0.3, 0.5)

@@ -12,14 +12,17 @@ from nnsrm_utils.transforms import random_orthogonal
 seeds = st.integers(0, 2**32 - 1)
 
 
-def _layer(rng, units=20, n=300):
-    return rng.standard_normal((units, units)) @ rng.standard_normal((units, n)) + rng.standard_normal((units, 1))
-
-
 def _invertible(rng, p):
-    """A random invertible map with singular values in [0.5, 2]: a map near singularity would squeeze
-    a direction below CCA's tolerance (variance 1e-10 of the largest), where it counts as absent."""
+    """A random invertible map with singular values in [0.5, 2].  A map near singularity makes an
+    ill-conditioned layer, where CCA's correlations are only good to about eps x cond(C) (1e-7 at
+    cond 1e9, where the whitening leaves Cholesky for eigenvectors) and a direction below its
+    tolerance (variance 1e-10 of the largest) counts as absent: the properties below are exact
+    only for well-conditioned layers."""
     return random_orthogonal(p, rng) @ np.diag(rng.uniform(0.5, 2, p)) @ random_orthogonal(p, rng)
+
+
+def _layer(rng, units=20, n=300):
+    return _invertible(rng, units) @ rng.standard_normal((units, n)) + rng.standard_normal((units, 1))
 
 
 # ---- CCA -------------------------------------------------------------------------------------
