@@ -40,7 +40,6 @@ class _Layer:
         self.data = np.asarray(x, dtype=np.float64) - x.mean(axis=1, keepdims=True, dtype=np.float64)
         self.cov = self.data @ self.data.T / (self.n - 1)
         _check_varies(self.cov, x, name)
-        self._kernel = None
 
     @cached_property
     def whitening(self):
@@ -70,24 +69,26 @@ class _Layer:
         for part in ("data", "white", "svd_white"):  # those made so far; the rest follow from the permuted data
             if part in self.__dict__:
                 setattr(other, part, self.__dict__[part][:, order])
-        if self._kernel is not None:
-            median, row_means, mean = self._kernel
-            other._kernel = median, row_means[order], mean
+        if "kernel_stats" in self.__dict__:
+            median, row_means, mean = self.kernel_stats
+            other.kernel_stats = median, row_means[order], mean
         return other
 
+    @cached_property
+    def kernel_stats(self):
+        """The RBF kernel's bandwidth (:func:`~nnsrm_utils.cca.gram_rbf`'s median squared distance),
+        row means and mean, from the whole ``n x n`` kernel, which is not kept."""
+        d2 = _sq_distances(self.data)
+        median = np.median(d2)
+        if not median > 0:
+            raise ValueError(f"{self.name}: most examples coincide (median distance 0), the layer does not vary; "
+                             "RBF CKA is undefined")
+        row_means = np.exp(-d2 / (2 * median)).mean(axis=1)
+        return median, row_means, row_means.mean()
+
     def kernel_rows(self, start, stop):
-        """Rows ``start:stop`` of the layer's RBF kernel (:func:`~nnsrm_utils.cca.gram_rbf`'s),
-        centred: ``H K H``.  Its bandwidth and row means come from the whole ``n x n`` kernel,
-        computed once and not kept."""
-        if self._kernel is None:
-            d2 = _sq_distances(self.data)
-            median = np.median(d2)
-            if not median > 0:
-                raise ValueError(f"{self.name}: most examples coincide (median distance 0), the layer does not vary; "
-                                 "RBF CKA is undefined")
-            row_means = np.exp(-d2 / (2 * median)).mean(axis=1)
-            self._kernel = median, row_means, row_means.mean()
-        median, row_means, mean = self._kernel
+        """Rows ``start:stop`` of the layer's RBF kernel, centred: ``H K H``."""
+        median, row_means, mean = self.kernel_stats
         K = np.exp(-_sq_distances(self.data, start, stop) / (2 * median))
         return K - row_means[start:stop, None] - row_means + mean
 
@@ -284,7 +285,7 @@ def shuffled_similarities(x: ArrayLike, y: ArrayLike, name: str, orders: Sequenc
     a, b = _Layer(x, "X"), _Layer(y, "Y")
     if name == "RBF CKA":
         _similarities(a, b, [])  # checks the numbers of examples
-        b.kernel_rows(0, 0)      # b's bandwidth and row means, for every shuffle to reuse
+        b.kernel_stats           # b's bandwidth and row means, for every shuffle to reuse
         return _rbf_cka([a], [b, *(b.permuted(o) for o in orders)])[0]
     score = _similarities(a, b, names)[name]  # prepares what the measure needs of b, for every shuffle to reuse
     return np.array([score, *(_similarities(a, b.permuted(o), names)[name] for o in orders)])
