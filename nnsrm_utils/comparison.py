@@ -5,7 +5,9 @@ many layers with many others (Kornblith et al.'s layer identification: every lay
 network against every layer of another) repeats the same per-layer work, so each layer is
 prepared once: centred, its covariance, and its data whitened in full (for CCA and PWCCA) and
 after SVCCA's SVD step.  Canonical correlations of two layers are then the singular values of
-the product of their whitened data.  RBF CKA needs each layer's ``n x n`` kernel, too large to
+the product of their whitened data (one product and one SVD for mean CCA and PWCCA together).
+A prepared layer holds its data about three times over, so layer identification keeps only as
+many networks prepared as fit a memory budget and prepares the others again.  RBF CKA needs each layer's ``n x n`` kernel, too large to
 keep for dozens of layers at 10,000 examples: the kernels' inner products are summed over
 bands of rows instead, so memory stays bounded however many layers are compared.
 ``tests/test_comparison.py`` checks every measure against the functions of :mod:`nnsrm_utils.cca`.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -137,16 +139,19 @@ def _similarities(a, b, names):
     if a.n != b.n:
         raise ValueError(f"layers disagree on the number of examples ({a.n} and {b.n})")
     out = {}
-    if "mean CCA" in names:
-        out["mean CCA"] = float(_correlations(a.white, b.white, a.n).sum() / min(a.units, b.units))
+    if "mean CCA" in names or "PWCCA" in names:  # one product and one SVD serve both
+        _warn_if_degenerate(a.units + b.units, a.n)
+        m = a.white @ b.white.T / (a.n - 1)
+        if "PWCCA" in names:
+            u, rho, _ = np.linalg.svd(m, full_matrices=False)
+            alpha = np.abs(u.T @ a.weights).sum(axis=1)
+            out["PWCCA"] = float(alpha @ np.clip(rho, 0, 1) / alpha.sum())
+        else:
+            rho = np.linalg.svd(m, compute_uv=False)
+        out["mean CCA"] = float(np.clip(rho, 0, 1).sum() / min(a.units, b.units))
     if "SVCCA" in names:
         rho = _correlations(a.svd_white, b.svd_white, a.n)
         out["SVCCA"] = float(rho.sum() / min(len(a.svd_white), len(b.svd_white)))
-    if "PWCCA" in names:
-        _warn_if_degenerate(a.units + b.units, a.n)
-        u, rho, _ = np.linalg.svd(a.white @ b.white.T / (a.n - 1), full_matrices=False)
-        alpha = np.abs(u.T @ a.weights).sum(axis=1)
-        out["PWCCA"] = float(alpha @ np.clip(rho, 0, 1) / alpha.sum())
     if "linear CKA" in names:
         _warn_if_biased_cka(a.cov, b.cov, a.n)
         cxy = a.data @ b.data.T
@@ -334,14 +339,17 @@ def _matrices(a, b, names, rbf=None):
 
 
 def layer_identification(nets: Sequence[Sequence[ArrayLike]],
-                         names: Sequence[str] = ("mean CCA", "SVCCA", "PWCCA", "linear CKA")) -> dict[str, float]:
+                         names: Sequence[str] = ("mean CCA", "SVCCA", "PWCCA", "linear CKA"),
+                         prepared_bytes: int = 2**30) -> dict[str, float]:
     """Kornblith et al.'s sanity check: is a layer of one network most similar to the same
     layer of another, independently trained one?
 
     ``nets`` is a list over networks of lists over layers of ``(n_units, n_examples)`` arrays.
     For every pair of networks, every layer of the first is compared with every layer of the
     second; a layer counts as identified when its own counterpart is the most similar,
-    looked up from both networks' sides.
+    looked up from both networks' sides.  Prepared networks are kept while they fit in
+    ``prepared_bytes`` (at least one); the others are prepared again for each pair, so memory
+    stays bounded however many networks are compared (RBF CKA needs every layer's data at once).
 
     Returns
     -------
@@ -368,15 +376,28 @@ def layer_identification(nets: Sequence[Sequence[ArrayLike]],
     {'linear CKA': 1.0, 'PWCCA': 1.0}
     """
     names = _check_names(names)
-    layers = [_prepared(net, f"nets[{i}]") for i, net in enumerate(nets)]
-    # RBF CKA between every layer of every network at once: each kernel computed once
-    flat = [x for net in layers for x in net]
-    rbf = _rbf_cka(flat, flat) if "RBF CKA" in names and len({x.n for x in flat}) == 1 else None
-    edges = np.cumsum([0] + [len(net) for net in layers])
+    rbf = _rbf_blocks(nets) if "RBF CKA" in names else None
     hits = {name: [] for name in names}
-    for (i, a), (j, b) in combinations(enumerate(layers), 2):
-        block = None if rbf is None else rbf[edges[i]:edges[i + 1], edges[j]:edges[j + 1]]
-        for name, m in _matrices(a, b, names, block).items():
-            truth = np.arange(len(m))
-            hits[name] += list(m.argmax(axis=1) == truth) + list(m.argmax(axis=0) == truth)
+    # A prepared layer holds about three float64 copies of its data (ten ResNets of the colab
+    # profile would take 20 GB at once): keep as many prepared networks as fit in
+    # `prepared_bytes`, at least one, and prepare the others again when their pair comes up.
+    size = 24 * max([sum(map(np.size, net)) for net in nets] + [1])
+    prepared = lru_cache(maxsize=max(1, prepared_bytes // size))(lambda i: _prepared(nets[i], f"nets[{i}]"))
+    for i in range(len(nets)):
+        a = prepared(i)
+        for j in range(i + 1, len(nets)):
+            b = prepared(j)
+            for name, m in _matrices(a, b, names, None if rbf is None else rbf[i][j]).items():
+                truth = np.arange(len(m))
+                hits[name] += list(m.argmax(axis=1) == truth) + list(m.argmax(axis=0) == truth)
     return {name: float(np.mean(h)) for name, h in hits.items()}
+
+
+def _rbf_blocks(nets):
+    """RBF CKA between every layer of every network at once (each kernel computed once, none
+    kept), split into the blocks ``[i][j]`` of networks ``i`` and ``j``."""
+    flat = [x for i, net in enumerate(nets) for x in _prepared(net, f"nets[{i}]")]
+    if len({x.n for x in flat}) > 1:
+        raise ValueError(f"layers disagree on the number of examples ({sorted({x.n for x in flat})})")
+    gram, edges = _rbf_cka(flat, flat), np.cumsum([0] + [len(net) for net in nets])
+    return [[gram[edges[i]:edges[i + 1], edges[j]:edges[j + 1]] for j in range(len(nets))] for i in range(len(nets))]

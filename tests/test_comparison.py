@@ -60,6 +60,24 @@ def test_rbf_cka_of_many_layers_is_each_pairs_in_bounded_memory(rng):
             assert m[i, j] == pytest.approx(cka(x, y, "rbf"), abs=1e-9)
 
 
+def test_layer_identification_keeps_few_networks_prepared(rng):
+    """With room for one prepared network, the others are prepared again for each pair: the same
+    answer in a fraction of the memory of keeping all eight (each holds about 9 MB prepared)."""
+    import tracemalloc
+
+    signals = [rng.standard_normal((5, 3000)) for _ in range(3)]
+    nets = [[rng.standard_normal((40, 5)) @ s + rng.standard_normal((40, 3000)) for s in signals] for _ in range(8)]
+    names = ["mean CCA", "SVCCA", "PWCCA", "linear CKA"]
+    found, peaks = [], []
+    for prepared_bytes in (2**30, 1):
+        tracemalloc.start()
+        found.append(comparison.layer_identification(nets, names, prepared_bytes))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert found[0] == found[1] == dict.fromkeys(names, 1.0)
+    assert peaks[0] > 50e6 and peaks[1] < peaks[0] / 2
+
+
 def test_a_measure_prepares_only_what_it_needs(rng, monkeypatch):
     """CKA needs no whitening, and a permutation null whitens its layers once, not per shuffle."""
     from nnsrm_utils import stats
