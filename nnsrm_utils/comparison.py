@@ -208,6 +208,7 @@ def pairwise(xs: Sequence[ArrayLike], names: Sequence[str] = MEASURES) -> dict[s
 def between(xs: Sequence[ArrayLike], ys: Sequence[ArrayLike], names: Sequence[str] = MEASURES) -> dict[str, NDArray[np.float64]]:
     """Each measure between every network of one group and every network of another (Morcos et
     al.'s "inter" comparison): ``{name: array over the pairs (i, j)}``, PWCCA weighted by ``xs[i]``.
+    ``between(xs, xs)`` (the same list) compares every network with every one, each prepared once.
 
     Returns
     -------
@@ -234,7 +235,9 @@ def between(xs: Sequence[ArrayLike], ys: Sequence[ArrayLike], names: Sequence[st
     [0.02, 1.0, 0.02, 1.0]
     """
     names = _check_names(names)
-    return {name: m.ravel() for name, m in _matrices(_prepared(xs, "xs"), _prepared(ys, "ys"), names).items()}
+    a = _prepared(xs, "xs")
+    b = a if ys is xs else _prepared(ys, "ys")  # every network against every other: prepared once
+    return {name: m.ravel() for name, m in _matrices(a, b, names).items()}
 
 
 def shuffled(xs: Sequence[NDArray], random_state: int = 0) -> list[NDArray]:

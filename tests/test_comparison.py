@@ -29,6 +29,17 @@ def test_between_groups_pairs_every_network_of_one_with_every_network_of_the_oth
     assert len(got["PWCCA"]) == 6
 
 
+def test_every_network_against_every_one_is_prepared_once(rng, monkeypatch):
+    calls = []
+    real = comparison._whitener
+    monkeypatch.setattr(comparison, "_whitener", lambda *args: calls.append(1) or real(*args))
+    xs = [rng.standard_normal((p, 200)) for p in (4, 5, 6)]
+    same = comparison.between(xs, xs, ["PWCCA"])["PWCCA"]
+    assert len(calls) == 3
+    np.testing.assert_allclose(same, comparison.between(xs, list(xs), ["PWCCA"])["PWCCA"], rtol=0, atol=1e-12)
+    assert len(calls) == 9
+
+
 def test_layer_similarities_compare_every_layer_with_every_layer(rng):
     net_a = [rng.standard_normal((p, 200)) for p in (6, 8, 5)]
     net_b = [rng.standard_normal((4, 5)) @ net_a[2], rng.standard_normal((7, 200))]

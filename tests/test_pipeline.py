@@ -54,9 +54,13 @@ def test_layers_load_zscored_and_analyse(tiny_run):
     fit, test = analysis.load_layer(run, "pool1", 1)
     assert [x.shape for x in fit] == [(20, 12)] * 2 and [x.shape for x in test] == [(20, 8)] * 2
     np.testing.assert_allclose(test[0].mean(axis=0), 0, atol=1e-5)
+    assert test[0].base is None  # a copy: a summary keeping it does not keep the fit images alive
     summary = analysis.layer_summary(*analysis.load_layer(run, "logits", 1))
     assert summary["w_rsm"].shape == (8, 8) and summary["variance_explained"].shape == (2,)
     assert np.all(summary["variance_explained"] <= 1)
+    small = analysis.layer_summary(*analysis.load_layer(run, "logits", 1), activity=False)
+    assert set(summary) - set(small) == {"native", "shared"}
+    np.testing.assert_array_equal(small["i_rsm_shared"], summary["i_rsm_shared"])
 
 
 def test_rerun_resumes_without_retraining(tiny_run, tiny_jpeg):
