@@ -7,9 +7,10 @@ prepared once: centred, its covariance, and its data whitened in full (for CCA a
 after SVCCA's SVD step.  Canonical correlations of two layers are then the singular values of
 the product of their whitened data (one product and one SVD for mean CCA and PWCCA together).
 A prepared layer holds its data about three times over, so layer identification keeps only as
-many networks prepared as fit a memory budget and prepares the others again.  RBF CKA needs each layer's ``n x n`` kernel, too large to
-keep for dozens of layers at 10,000 examples: the kernels' inner products are summed over
-bands of rows instead, so memory stays bounded however many layers are compared.
+many networks prepared as fit a memory budget and prepares the others again.  RBF CKA needs
+each layer's ``n x n`` kernel, too large to keep for dozens of layers at 10,000 examples: the
+kernels' inner products are summed over bands of rows instead, so memory stays bounded however
+many layers are compared.
 ``tests/test_comparison.py`` checks every measure against the functions of :mod:`nnsrm_utils.cca`.
 
 PWCCA is asymmetric: here it weights by the first layer of each pair (network ``i`` of
