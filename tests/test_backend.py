@@ -190,3 +190,12 @@ def test_numpy_only_measures_take_cpu_tensors_as_arrays():
     assert comparison.pairwise([t, u], ["linear CKA"])["linear CKA"].tolist() == \
         comparison.pairwise([a, b], ["linear CKA"])["linear CKA"].tolist()
     assert stats.calibrated("linear CKA", t, u, n_perm=5) == stats.calibrated("linear CKA", a, b, n_perm=5)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 10])
+def test_the_median_by_sort_cuda_takes_is_numpys(n):
+    from nnsrm_utils._backend import TORCH
+
+    x = np.random.default_rng(n).standard_normal(n)
+    assert TORCH.median_by_sort(torch.from_numpy(x)).item() == np.median(x)
+    assert TORCH.median(torch.from_numpy(x)).item() == np.median(x)
