@@ -291,7 +291,9 @@ def _layer_outputs(model, layers, x, batch_size, device):
     try:
         for start in range(0, len(x), batch_size):
             captured.clear()
-            with torch.no_grad():
+            # cuDNN convolutions in float32 default to TF32 (10-bit mantissa, 1e-3 relative on CUDA):
+            # the recorded geometry gets full float32, and the same values from run to run
+            with torch.no_grad(), torch.backends.cudnn.flags(enabled=True, deterministic=True, allow_tf32=False):
                 model(x[start:start + batch_size].to(device))
             yield start, {name: captured[name] for name in layers}
     finally:

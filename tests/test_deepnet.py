@@ -168,3 +168,14 @@ def test_a_module_the_model_reuses_is_refused():
     net = Reuses()
     with pytest.raises(ValueError, match="ran more than once"):
         record.layer_outputs(net, {"relu": net.relu}, torch.randn(5, 3))
+
+
+def test_recording_runs_cudnn_in_full_float32_and_restores_its_flags():
+    """TF32 convolutions (cuDNN's default on CUDA) are off while recording, and only then."""
+    seen = []
+    net = torch.nn.Sequential(torch.nn.Linear(3, 3))
+    net.register_forward_hook(lambda *_: seen.append(torch.backends.cudnn.allow_tf32))
+    before = (torch.backends.cudnn.allow_tf32, torch.backends.cudnn.deterministic)
+    record.layer_outputs(net, {"linear": net[0]}, torch.randn(5, 3), batch_size=2)
+    assert seen == [False] * 3
+    assert (torch.backends.cudnn.allow_tf32, torch.backends.cudnn.deterministic) == before
