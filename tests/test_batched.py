@@ -41,7 +41,7 @@ def _dirs(tmp_path, name, seeds):
                          ids=["convnet", "resnet-cifar", "resnet-imagenet"])
 def test_initial_weights_and_forward_pass_are_the_single_models(tmp_path, images, config):
     """Epoch 0 is bit for bit train.py's; the batched forward pass is each model's own, in eval mode
-    and (batch statistics, no dropout) in training mode."""
+    and (batch statistics, no dropout) in training mode, in either memory format."""
     seeds = [3, 5]
     models = train_networks(replace(config, epochs=0), *images, seeds, _dirs(tmp_path, "b", seeds), "cpu")
     for seed, model, net_dir in zip(seeds, models, _dirs(tmp_path, "b", seeds)):
@@ -50,10 +50,11 @@ def test_initial_weights_and_forward_pass_are_the_single_models(tmp_path, images
         assert torch.equal(_flat(single), _flat(load_weights(config, net_dir, 0))) and torch.equal(_flat(single),
                                                                                                  _flat(model))
     x = images[0][:16].reshape(2, 8, 3, 32, 32)
-    for training in (False, True):
+    for training, channels_last in [(False, False), (True, False), (False, True), (True, True)]:
         if training and config.architecture == "convnet":
             continue  # dropout: the next test
-        net = BatchedNetworks(models, [torch.Generator() for _ in models], training=training)
+        # channels-last is CUDA's memory format, tested here on the CPU
+        net = BatchedNetworks(models, [torch.Generator() for _ in models], channels_last, training)
         with torch.no_grad():
             got = net.forward(x)
             for i, model in enumerate(models):
