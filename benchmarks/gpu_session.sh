@@ -14,10 +14,15 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu-out}
 mkdir -p "$OUT"
-export PYTHONPATH=$PWD NNSRM_RUNS=${NNSRM_RUNS:-$PWD/_runs} NNSRM_DATA=${NNSRM_DATA:-$PWD/_gpu/data}
+# unbuffered, so that a step killed at the call's time limit still leaves what it printed
+export PYTHONPATH=$PWD NNSRM_RUNS=${NNSRM_RUNS:-$PWD/_runs} NNSRM_DATA=${NNSRM_DATA:-$PWD/_gpu/data} PYTHONUNBUFFERED=1
 if [ ! -d "$NNSRM_DATA/cifar10-jpeg" ] && [ -f _gpu/cifar10-jpeg.tar.gz ]; then
   mkdir -p "$NNSRM_DATA" && tar xzf _gpu/cifar10-jpeg.tar.gz -C "$NNSRM_DATA"
 fi
+# paper_scale needs CIFAR-10 and, without internet, would retry its download at every stage
+case "${1:-all}" in all|paper_scale)
+  [ -d "$NNSRM_DATA/cifar10-jpeg/train" ] || { echo "no CIFAR-10 JPEG copy: neither $NNSRM_DATA/cifar10-jpeg nor _gpu/cifar10-jpeg.tar.gz" >&2; exit 1; } ;;
+esac
 python3 - <<'EOF' | tee "$OUT/machine.txt"
 import os, torch
 print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, "
