@@ -1,12 +1,13 @@
 """A profile end to end, every stage timed: the runs of chapters 5 to 8 and their results artifacts.
 
 Each stage is one run (an architecture and, for the ConvNet, each of the profile's variants):
-``run_experiment`` trains and records it (batched on CUDA), then ``results.compute`` makes its
-artifact, with the SRM fits and RSMs on the same device, into ``--out/<run name>``.  The
-stages run in order of what the book needs most (the two architectures, then chapter 7's
-variants).  After every stage the session's times so far are added to ``--out/timing.json``
-(one entry per call), so a session cut short keeps what it finished; called again, trained runs
-are loaded rather than retrained and finished artifacts are kept.  A stage that fails prints its traceback and the next one runs.
+``run_experiment`` trains and records it (batched on CUDA), and ``results.compute`` makes its
+artifact, with the SRM fits and RSMs on the same device, into ``--out/<run name>``.  Every
+stage is trained before any is analysed, each time in order of what the book needs most (the
+two architectures, then chapter 7's variants).  After every step the session's times so far
+are added to ``--out/timing.json`` (one entry per call), so a session cut short keeps what it
+finished; called again, trained runs are loaded rather than retrained and finished artifacts
+are kept.  A step that fails prints its traceback and the next one runs.
 At the end a table gives each stage's training, recording and analysis seconds beside issue
 15's targets for one GPU (the ``colab`` profile's 10 ConvNets trained in under 60 s, its 10
 ResNet18s in under 3 minutes, everything in under 10 minutes).
@@ -41,23 +42,27 @@ def stage_name(architecture, variant):
     return architecture if variant is None else f"{architecture}:{variant}"
 
 
-def run_stage(architecture, variant, profile, dataset, out, device):
-    """Train (or load) and record one run, then write its artifact unless it exists; the seconds of each step."""
+def train_stage(architecture, variant, profile, dataset, device):
+    """Train (or load) and record one run: its folder and the seconds of each step."""
     start = time.perf_counter()
     path = run_experiment(architecture, profile, dataset, variant=variant, device=device, progress=False)
-    times = {"run_s": time.perf_counter() - start}
+    times = {"run": str(path), "run_s": time.perf_counter() - start}
     times |= {k: v for k, v in json.loads((path / TIMING).read_text()).items() if k.endswith("_s")}
+    print("   " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items() if k.endswith("_s") and v is not None), flush=True)
+    return times
+
+
+def analyse_stage(architecture, variant, profile, dataset, out, device, run):
+    """Write one run's artifact unless it exists: the seconds it took (None when it existed)."""
     target = out / results.artifact_name(architecture, dataset, profile.name, variant)
     if target.exists():
-        times["analysis_s"] = None  # made by an earlier call
-        return times
+        return {"analysis_s": None}  # made by an earlier call
     start = time.perf_counter()
-    artifact = results.compute(path, device=device)
+    artifact = results.compute(run, device=device)
     results.write(artifact, target)
-    times["analysis_s"] = time.perf_counter() - start
-    times["analysis_stages_s"] = {k: v for k, v in artifact.manifest["wall_time_s"].items()
-                                  if k not in ("training", "recording")}
-    return times
+    return {"analysis_s": time.perf_counter() - start,
+            "analysis_stages_s": {k: v for k, v in artifact.manifest["wall_time_s"].items()
+                                  if k not in ("training", "recording")}}
 
 
 def report(log, profile, dataset):
@@ -100,19 +105,28 @@ def main():
     log = {"profile": profile.name, "dataset": dataset, "device": device,
            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "stages": {}, "wall_s": 0.0}
     begin = time.perf_counter()
-    for architecture, variant in todo:
-        name = stage_name(architecture, variant)
-        print(f"== {name}", flush=True)
-        start = time.perf_counter()
-        try:
-            entry = run_stage(architecture, variant, profile, dataset, out, device) | {"status": "done"}
-        except Exception as err:  # noqa: BLE001 -- report it, go on with the next stage
-            traceback.print_exc()
-            entry = {"status": f"failed: {type(err).__name__}: {err}"}
-        log["stages"][name] = entry | {"wall_s": time.perf_counter() - start}
-        log["wall_s"] = time.perf_counter() - begin
-        (out / "timing.json").write_text(json.dumps(sessions + [log], indent=1))
-        print(f"   {entry['status']} in {log['stages'][name]['wall_s']:.0f} s", flush=True)
+    # every run trained first: a session cut short during the analyses still has the training times
+    for phase in ("trained", "done"):
+        for architecture, variant in todo:
+            name = stage_name(architecture, variant)
+            entry = log["stages"].setdefault(name, {"wall_s": 0.0})
+            if entry.get("status", "").startswith("failed"):
+                continue  # not trained: nothing to analyse
+            print(f"== {name}: {'training and recording' if phase == 'trained' else 'analysis'}", flush=True)
+            start = time.perf_counter()
+            try:
+                if phase == "trained":
+                    entry |= train_stage(architecture, variant, profile, dataset, device)
+                else:
+                    entry |= analyse_stage(architecture, variant, profile, dataset, out, device, entry["run"])
+                entry["status"] = phase
+            except Exception as err:  # noqa: BLE001 -- report it, go on with the next stage
+                traceback.print_exc()
+                entry["status"] = f"failed: {type(err).__name__}: {err}"
+            entry["wall_s"] += time.perf_counter() - start
+            log["wall_s"] = time.perf_counter() - begin
+            (out / "timing.json").write_text(json.dumps(sessions + [log], indent=1))
+            print(f"   {entry['status']} after {entry['wall_s']:.0f} s", flush=True)
     report(log, profile, dataset)
 
 
