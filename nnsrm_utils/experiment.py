@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
+from itertools import islice
 from pathlib import Path
 from typing import Literal
 
@@ -314,7 +315,7 @@ def checkpoint_accuracy(run: str | os.PathLike, epoch: int, data_root: str | os.
 
 def load_neurons(run: str | os.PathLike, epoch: int, layers: Sequence[str] | None = None, n_images: int = 10_000,
                  max_positions: int = 10_000, relu: bool = True, data_root: str | os.PathLike | None = None,
-                 device: str | None = None) -> dict[str, list[NDArray[np.float32]]]:
+                 device: str | None = None, networks: int | None = None) -> dict[str, list[NDArray[np.float32]]]:
     """Every network's neurons at ``epoch``, as Wang et al. (2018) define them: layer -> list of arrays.
 
     Recomputed from the checkpoints on ``n_images`` test images (stratified; Wang et al. used
@@ -339,6 +340,8 @@ def load_neurons(run: str | os.PathLike, epoch: int, layers: Sequence[str] | Non
         Where datasets are kept.
     device : str, optional
         torch's device (None: the CPU).
+    networks : int, optional
+        Only the run's first ``networks`` networks (None: all).
 
     Returns
     -------
@@ -350,6 +353,8 @@ def load_neurons(run: str | os.PathLike, epoch: int, layers: Sequence[str] | Non
     FileNotFoundError
         If the run has no manifest or no checkpoint of ``epoch``, or its dataset is not on this
         machine and cannot be downloaded.
+    ValueError
+        If ``networks`` is not a positive integer.
 
     Examples
     --------
@@ -360,10 +365,12 @@ def load_neurons(run: str | os.PathLike, epoch: int, layers: Sequence[str] | Non
     >>> len(neurons["pool1"]), neurons["pool1"][0].shape  # doctest: +SKIP
     (4, (32, 10000))
     """
+    if networks is not None and (isinstance(networks, bool) or not isinstance(networks, int) or networks < 1):
+        raise ValueError(f"networks must be a positive integer or None; got {networks!r}")
     manifest, images = _saved_run(run, data_root)
     x = data.preprocess(images, images.x_test[data.stratified_subset(images.y_test, n_images)])
     per_network = []
-    for model in _networks(run, manifest, epoch, device):
+    for model in islice(_networks(run, manifest, epoch, device), networks):
         names = layers or list(model.analysed_layers)
         per_network.append(neuron_activity(model, {n: model.analysed_layers[n] for n in names}, x, max_positions,
                                            device=device or "cpu"))

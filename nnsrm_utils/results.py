@@ -330,12 +330,12 @@ def _neuron_matches(run, n_match, n_images, n_positions, device, seed):
     pairs = list(combinations(range(n_match), 2))
     epochs = {"trained": last} | ({"untrained": 0} if 0 in run["run_epochs"] else {})
     neurons = {c: load_neurons(run["path"], e, run["layers"], n_images=n_images, max_positions=n_positions,
-                               device=device)
+                               device=device, networks=n_match)
                for c, e in epochs.items()}
     out = {"epoch": last, "epsilons": list(EPSILONS), "pairs": [list(p) for p in pairs], "n_images": n_images,
            "max_positions": n_positions, "layers": {}}
     for layer, nets in neurons["trained"].items():
-        sources = {c: neurons[c][layer][:n_match] for c in epochs} | {"shuffled": comparison.shuffled(nets[:n_match], seed)}
+        sources = {c: neurons[c][layer] for c in epochs} | {"shuffled": comparison.shuffled(nets, seed)}
         out["layers"][layer] = {"n_neurons": len(nets[0])} | {
             c: [matching.epsilon_sweep(xs[i], xs[j], EPSILONS).tolist() for i, j in pairs] for c, xs in sources.items()}
     return out

@@ -86,6 +86,20 @@ def test_numbers_equal_the_live_analysis(artifact, run, epochs, live):
     assert os.path.getsize(artifact / results.ARRAYS) < 200_000
 
 
+def test_neurons_of_the_first_networks_are_those_of_every_network(run):
+    """Chapter 8's sweeps recompute only the networks they match."""
+    from nnsrm_utils.experiment import load_neurons
+
+    kwargs = {"epoch": run["epochs"][-1], "layers": ["dense"], "n_images": 100, "max_positions": 100}
+    two, every = (load_neurons(run["path"], **kwargs, networks=n)["dense"] for n in (2, None))
+    assert len(two) == 2 and len(every) == len(run["seeds"])
+    for a, b in zip(two, every):
+        np.testing.assert_array_equal(a, b)
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="networks must be a positive integer"):
+            load_neurons(run["path"], **kwargs, networks=bad)
+
+
 def test_the_geometry_on_a_torch_device_gives_the_numpy_numbers(artifact, run, epochs):
     """``device``: the SRM fits and RSMs on torch tensors (here the CPU's; CUDA runs the same code).  Both
     paths take the large products in the activations' float32, in different orders: float32's rounding."""
