@@ -365,7 +365,7 @@ def load_neurons(run: str | os.PathLike, epoch: int, layers: Sequence[str] | Non
     >>> len(neurons["pool1"]), neurons["pool1"][0].shape  # doctest: +SKIP
     (4, (32, 10000))
     """
-    if networks is not None and (isinstance(networks, bool) or not isinstance(networks, int) or networks < 1):
+    if networks is not None and (isinstance(networks, bool) or not isinstance(networks, (int, np.integer)) or networks < 1):
         raise ValueError(f"networks must be a positive integer or None; got {networks!r}")
     manifest, images = _saved_run(run, data_root)
     x = data.preprocess(images, images.x_test[data.stratified_subset(images.y_test, n_images)])

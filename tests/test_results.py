@@ -91,7 +91,7 @@ def test_neurons_of_the_first_networks_are_those_of_every_network(run):
     from nnsrm_utils.experiment import load_neurons
 
     kwargs = {"epoch": run["epochs"][-1], "layers": ["dense"], "n_images": 100, "max_positions": 100}
-    two, every = (load_neurons(run["path"], **kwargs, networks=n)["dense"] for n in (2, None))
+    two, every = (load_neurons(run["path"], **kwargs, networks=n)["dense"] for n in (np.int64(2), None))
     assert len(two) == 2 and len(every) == len(run["seeds"])
     for a, b in zip(two, every):
         np.testing.assert_array_equal(a, b)
