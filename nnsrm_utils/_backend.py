@@ -174,7 +174,7 @@ class _Torch:
 
     @staticmethod
     def median_by_sort(flat):
-        """The median of a 1-D tensor as the mean of its one or two middle sorted values."""
+        """The median of a non-empty floating 1-D tensor: the mean of its one or two middle sorted values."""
         n = flat.numel()
         return flat.sort().values[(n - 1) // 2 : n // 2 + 1].mean()
 

@@ -54,7 +54,8 @@ def test_initial_weights_and_forward_pass_are_the_single_models(tmp_path, images
         if training and config.architecture == "convnet":
             continue  # dropout: the next test
         # channels-last is CUDA's memory format, tested here on the CPU
-        net = BatchedNetworks(models, [torch.Generator() for _ in models], channels_last, training)
+        net = BatchedNetworks(models, [torch.Generator() for _ in models], channels_last=channels_last,
+                              training=training)
         with torch.no_grad():
             got = net.forward(x)
             for i, model in enumerate(models):

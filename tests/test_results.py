@@ -90,11 +90,14 @@ def test_neurons_of_the_first_networks_are_those_of_every_network(run):
     """Chapter 8's sweeps recompute only the networks they match."""
     from nnsrm_utils.experiment import load_neurons
 
-    kwargs = {"epoch": run["epochs"][-1], "layers": ["dense"], "n_images": 100, "max_positions": 100}
-    two, every = (load_neurons(run["path"], **kwargs, networks=n)["dense"] for n in (np.int64(2), None))
-    assert len(two) == 2 and len(every) == len(run["seeds"])
-    for a, b in zip(two, every):
-        np.testing.assert_array_equal(a, b)
+    kwargs = {"epoch": run["epochs"][-1], "layers": ["pool1", "dense"], "n_images": 100, "max_positions": 100}
+    every = load_neurons(run["path"], **kwargs)
+    for n in (2, np.int64(3)):
+        first = load_neurons(run["path"], **kwargs, networks=n)
+        for layer in kwargs["layers"]:  # pool1: a conv layer's sampled positions are the same too
+            assert len(first[layer]) == n
+            for a, b in zip(first[layer], every[layer]):
+                np.testing.assert_array_equal(a, b)
     for bad in (0, 1.5, True):
         with pytest.raises(ValueError, match="networks must be a positive integer"):
             load_neurons(run["path"], **kwargs, networks=bad)
