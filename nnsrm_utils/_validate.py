@@ -130,6 +130,14 @@ def check_layer(Xs, name="Xs", min_networks=1, min_examples=2, same_units=False)
     return Xs
 
 
+def check_count(n, name, minimum=1):
+    """Refuse a count that is not an integer of at least ``minimum`` (a bool is not a count)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
+        wanted = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {wanted}; got {n!r}")
+    return n
+
+
 def check_device(device):
     """Refuse a torch device this machine does not have (a CUDA request without CUDA)."""
     import torch

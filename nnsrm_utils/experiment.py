@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import data
+from ._validate import check_count
 from ._progress import progress_bar
 from .profiles import Profile, Variant, get_profile
 from .record import MANIFEST, neuron_activity, record_activations, versions
@@ -365,8 +366,8 @@ def load_neurons(run: str | os.PathLike, epoch: int, layers: Sequence[str] | Non
     >>> len(neurons["pool1"]), neurons["pool1"][0].shape  # doctest: +SKIP
     (4, (32, 10000))
     """
-    if networks is not None and (isinstance(networks, bool) or not isinstance(networks, (int, np.integer)) or networks < 1):
-        raise ValueError(f"networks must be a positive integer or None; got {networks!r}")
+    if networks is not None:
+        check_count(networks, "networks")
     manifest, images = _saved_run(run, data_root)
     x = data.preprocess(images, images.x_test[data.stratified_subset(images.y_test, n_images)])
     per_network = []

@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import analysis, comparison
+from ._validate import check_count
 from .experiment import TIMING
 from .record import MANIFEST, sha256
 from .rsm import class_mean_rsm, compare_rsms
@@ -217,8 +218,8 @@ match_networks, neuron_images, neuron_positions, device
         raise ValueError(f"{run} is not a run folder (no {MANIFEST}); make one with python -m nnsrm_utils run")
     for name, n in (("n_boot", n_boot), ("compare_networks", compare_networks),
                     ("identify_networks", identify_networks), ("match_networks", match_networks)):
-        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < (1 if name == "n_boot" else 2)):
-            raise ValueError(f"{name} must be {'a positive integer' if name == 'n_boot' else 'an integer >= 2'} or None; got {n!r}")
+        if n is not None:
+            check_count(n, name, 1 if name == "n_boot" else 2)
     run = analysis.read_run(path)
     for name, chosen in (("layers", layers), ("epochs", epochs)):
         unknown = [] if chosen is None else [c for c in chosen if c not in run[name]]

@@ -71,7 +71,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ._backend import NUMPY, array_namespace, eps
-from ._validate import check_activations, check_float_tensor, check_layer, namespace
+from ._validate import check_activations, check_count, check_float_tensor, check_layer, namespace
 
 
 def _sumsq(a, b=None):
@@ -289,10 +289,8 @@ class _BaseSRM(BaseEstimator):
         Xs = check_layer(Xs, min_networks=2)
         xp = array_namespace(*Xs)
         k, n_examples = self.n_features, Xs[0].shape[1]
-        if not (isinstance(k, (int, np.integer)) and k >= 1):
-            raise ValueError(f"n_features must be a positive integer; got {k!r}")
-        if not (isinstance(self.n_iter, (int, np.integer)) and self.n_iter >= 1):
-            raise ValueError(f"n_iter must be a positive integer; got {self.n_iter!r}")
+        check_count(k, "n_features")
+        check_count(self.n_iter, "n_iter")
         if self.tol is not None and not self.tol > 0:
             raise ValueError(f"tol must be positive or None; got {self.tol!r}")
         if k > n_examples:

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import LAYOUT_HINT, check_activations
+from ._validate import LAYOUT_HINT, check_activations, check_count
 from .comparison import shuffled_similarities
 
 
@@ -57,8 +57,7 @@ def bootstrap_ci(values: ArrayLike, ci: float = 0.95, n_boot: int = 10_000, stat
     (0.6, 0.65)
     """
     values = _check_samples(values)
-    if isinstance(n_boot, bool) or not (isinstance(n_boot, (int, np.integer)) and n_boot >= 1):
-        raise ValueError(f"n_boot must be a positive integer; got {n_boot!r}")
+    check_count(n_boot, "n_boot")
     if not 0 < ci < 1:
         raise ValueError(f"ci must be in (0, 1); got {ci}")
     rng = np.random.default_rng(random_state)
@@ -102,8 +101,7 @@ def permutation_test(a: ArrayLike, b: ArrayLike | None = None, n_perm: int = 10_
     """
     if alternative not in ("two-sided", "greater", "less"):
         raise ValueError(f"alternative must be 'two-sided', 'greater' or 'less'; got {alternative!r}")
-    if isinstance(n_perm, bool) or not (isinstance(n_perm, (int, np.integer)) and n_perm >= 1):
-        raise ValueError(f"n_perm must be a positive integer; got {n_perm!r}")
+    check_count(n_perm, "n_perm")
     rng = np.random.default_rng(random_state)
     a = _check_samples(a, "a")
     if b is None:
@@ -167,8 +165,7 @@ def calibrated(measure: Callable[[NDArray, NDArray], float] | str, X: ArrayLike,
     >>> round(r["score"], 2), round(r["null_mean"], 2), round(r["calibrated"], 2), round(r["p_value"], 3)
     (0.57, 0.05, 0.55, 0.02)
     """
-    if isinstance(n_perm, bool) or not (isinstance(n_perm, (int, np.integer)) and n_perm >= 1):
-        raise ValueError(f"n_perm must be a positive integer; got {n_perm!r}")
+    check_count(n_perm, "n_perm")
     X, Y = check_activations(X, "X"), check_activations(Y, "Y")
     n = X.shape[1]
     if Y.shape[1] != n:

@@ -9,17 +9,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from ._validate import check_count
+
 #: A seed, a generator, or None for fresh entropy.
 RandomState = int | np.random.Generator | None
 
 
 def _rng(random_state):
     return np.random.default_rng(random_state)
-
-
-def _check_n(n):
-    if not (isinstance(n, (int, np.integer)) and n >= 1):
-        raise ValueError(f"n must be a positive integer; got {n!r}")
 
 
 def random_orthogonal(n: int, random_state: RandomState = None) -> NDArray[np.float64]:
@@ -46,7 +43,7 @@ def random_orthogonal(n: int, random_state: RandomState = None) -> NDArray[np.fl
     >>> bool(np.allclose(Q.T @ Q, np.eye(5)))
     True
     """
-    _check_n(n)
+    check_count(n, "n")
     q, r = np.linalg.qr(_rng(random_state).standard_normal((n, n)))
     return q * np.sign(np.diag(r))
 
@@ -77,7 +74,7 @@ def qr_uniform_orthogonal(n: int, random_state: RandomState = None) -> NDArray[n
     >>> bool(np.allclose(Q.T @ Q, np.eye(4))), len(set(np.sign(Q[:, 0])))
     (True, 1)
     """
-    _check_n(n)
+    check_count(n, "n")
     return np.linalg.qr(_rng(random_state).random((n, n)))[0]
 
 
@@ -101,5 +98,5 @@ def random_permutation(n: int, random_state: RandomState = None) -> NDArray[np.f
            [1., 0., 0.],
            [0., 1., 0.]])
     """
-    _check_n(n)
+    check_count(n, "n")
     return np.eye(n)[_rng(random_state).permutation(n)]

@@ -238,6 +238,8 @@ def test_bad_input_raises(estimator, rng):
         ([xs[0], xs[1][:, :10]], {}, "number of examples"),
         ([xs[0], np.full((6, 20), np.nan)], {}, "NaN"),
         (xs, {"n_features": 0}, "positive integer"),
+        (xs, {"n_features": True}, "n_features must be a positive integer"),
+        (xs, {"n_iter": 0}, "n_iter must be a positive integer"),
         (xs, {"tol": -1.0}, "tol"),
     ]
     for data, params, message in cases:

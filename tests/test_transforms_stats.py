@@ -12,6 +12,13 @@ def test_transforms_are_orthogonal_and_seeded(make):
     assert not np.array_equal(q, make(7, 4))
 
 
+@pytest.mark.parametrize("make", [transforms.random_orthogonal, transforms.qr_uniform_orthogonal, transforms.random_permutation])
+def test_transforms_refuse_a_size_that_is_not_a_count(make):
+    for n in (0, 2.0, True):
+        with pytest.raises(ValueError, match="n must be a positive integer"):
+            make(n, 0)
+
+
 def test_haar_versus_qr_of_uniform():
     # Under the Haar measure Q[0, 0] has mean 0 and variance 1/n; QR of a positive
     # matrix makes the whole first column share one sign.
