@@ -10,10 +10,11 @@ The analyses read the folder with numpy alone (:mod:`nnsrm_utils.analysis`).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from itertools import islice
 from pathlib import Path
@@ -77,6 +78,8 @@ def run_experiment(architecture: Literal["convnet", "resnet18"], profile: str | 
     show progress bars, for a download too (``None``: only on Colab or in a terminal).
     ``batched``: train all the networks at once as one model (:mod:`nnsrm_utils.batched`; the
     same files) rather than one at a time (``None``: batched on CUDA, one at a time on the CPU).
+    A run that another process is training (another notebook, or a class sharing one runs folder) is
+    waited for, then loaded: the run folder's ``.lock`` file is held while training (not on Windows).
 
     Parameters
     ----------
@@ -145,41 +148,57 @@ def run_experiment(architecture: Literal["convnet", "resnet18"], profile: str | 
         "n_fit": profile.n_fit, "n_test": profile.n_test, "analysis_indices": analysis_idx.tolist(),
         "analysis_labels": images.y_test[analysis_idx].tolist(), "versions": versions(),
     }
-    _check_same_run(run, manifest)
-    (run / MANIFEST).write_text(json.dumps(manifest))
+    with _locked(run):  # another process asking for this run waits for it, then loads it
+        _check_same_run(run, manifest)
+        (run / MANIFEST).write_text(json.dumps(manifest))
 
-    net_dirs = [run / f"net{i:02d}" for i in range(len(seeds))]
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if batched is None:
-        batched = torch.device(device).type == "cuda"
-    seconds = {"training": 0.0, "recording": 0.0}
-    untimed = not (run / TIMING).exists() and any(d.exists() for d in net_dirs)  # begun before times were kept
-    with progress_bar(len(seeds) * (config.epochs + len(config.logged_epochs)), f"{architecture} ({images.label})",
-                      progress, unit="step") as bar:
-        start = time.perf_counter()
-        if batched:
-            train_networks(config, x_train, y_train, seeds, net_dirs, device,
-                           progress=lambda epoch, rows: bar.update(len(rows)))
-        seconds["training"] += time.perf_counter() - start
-        for seed, net_dir in zip(seeds, net_dirs):
+        net_dirs = [run / f"net{i:02d}" for i in range(len(seeds))]
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if batched is None:
+            batched = torch.device(device).type == "cuda"
+        seconds = {"training": 0.0, "recording": 0.0}
+        untimed = not (run / TIMING).exists() and any(d.exists() for d in net_dirs)  # begun before times were kept
+        steps = len(seeds) * (config.epochs + len(config.logged_epochs))
+        with progress_bar(steps, f"{architecture} ({images.label})", progress, unit="step") as bar:
             start = time.perf_counter()
-            if not batched:
-                train_network(config, x_train, y_train, seed, net_dir, device,
-                              progress=lambda epoch, row: bar.update(1))
+            if batched:
+                train_networks(config, x_train, y_train, seeds, net_dirs, device,
+                               progress=lambda epoch, rows: bar.update(len(rows)))
             seconds["training"] += time.perf_counter() - start
-            start = time.perf_counter()
-            for epoch in config.logged_epochs:
-                rec = net_dir / f"activations_epoch{epoch:03d}"
-                if not (rec / MANIFEST).exists():
-                    model = load_weights(config, net_dir, epoch, device)
-                    record_activations(model, model.analysed_layers, x_analysis, rec, max_units=profile.max_units,
-                                       unit_seed=seed, device=device,
-                                       metadata={"seed": seed, "epoch": epoch, "profile": profile.name,
-                                                 "dataset": images.label})
-                bar.update(1)
-            seconds["recording"] += time.perf_counter() - start
-    _add_wall_time(run, None if untimed else seconds, device)
+            for seed, net_dir in zip(seeds, net_dirs):
+                start = time.perf_counter()
+                if not batched:
+                    train_network(config, x_train, y_train, seed, net_dir, device,
+                                  progress=lambda epoch, row: bar.update(1))
+                seconds["training"] += time.perf_counter() - start
+                start = time.perf_counter()
+                for epoch in config.logged_epochs:
+                    rec = net_dir / f"activations_epoch{epoch:03d}"
+                    if not (rec / MANIFEST).exists():
+                        model = load_weights(config, net_dir, epoch, device)
+                        record_activations(model, model.analysed_layers, x_analysis, rec,
+                                           max_units=profile.max_units, unit_seed=seed, device=device,
+                                           metadata={"seed": seed, "epoch": epoch, "profile": profile.name,
+                                                     "dataset": images.label})
+                    bar.update(1)
+                seconds["recording"] += time.perf_counter() - start
+        _add_wall_time(run, None if untimed else seconds, device)
     return run
+
+
+@contextlib.contextmanager
+def _locked(run: Path) -> Iterator[None]:
+    """Hold ``run``'s lock file for the block; without ``fcntl`` (Windows) or on a file system
+    without locks, the block runs unguarded (a lock only spares training a run twice)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(run / ".lock", "w") as lock:
+        with contextlib.suppress(OSError):
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def _add_wall_time(run, seconds, device):

@@ -88,6 +88,23 @@ def test_wall_times_are_summed_over_sessions(tiny_run, tiny_jpeg, tmp_path):
     assert json.loads((old / experiment.TIMING).read_text())["training_s"] is None
 
 
+def test_a_run_being_trained_elsewhere_is_waited_for(tiny_jpeg, tmp_path):
+    """While another process holds a run (a second notebook, a classmate sharing the runs), asking for
+    it waits, then finds it finished, rather than training the same networks alongside."""
+    import threading
+
+    path = experiment.run_path("convnet", TINY.name, TINY.dataset, tmp_path)
+    path.mkdir(parents=True)
+    with experiment._locked(path):
+        asker = threading.Thread(target=experiment.run_experiment, args=("convnet", TINY),
+                                 kwargs={"root": tmp_path, "data_root": tiny_jpeg})
+        asker.start()
+        asker.join(timeout=3)
+        assert asker.is_alive() and not (path / "manifest.json").exists()
+    asker.join()
+    assert (path / "net01" / "activations_epoch001" / "manifest.json").exists()
+
+
 def test_changed_configuration_is_refused(tiny_run, tiny_jpeg):
     path, runs = tiny_run
 
