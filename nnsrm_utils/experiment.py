@@ -195,9 +195,14 @@ def _locked(run: Path) -> Iterator[None]:
     except ImportError:
         yield
         return
-    with open(run / ".lock", "w") as lock:
-        with contextlib.suppress(OSError):
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+    with open(run / ".lock", "w") as lock:  # the lock goes when the file closes
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # say why nothing happens (training can take hours)
+            print(f"{run.name}: another process is training this run; waiting for it to finish", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except OSError:  # a file system without locks
+            pass
         yield
 
 

@@ -88,7 +88,7 @@ def test_wall_times_are_summed_over_sessions(tiny_run, tiny_jpeg, tmp_path):
     assert json.loads((old / experiment.TIMING).read_text())["training_s"] is None
 
 
-def test_a_run_being_trained_elsewhere_is_waited_for(tiny_jpeg, tmp_path):
+def test_a_run_being_trained_elsewhere_is_waited_for(tiny_jpeg, tmp_path, capsys):
     """While another process holds a run (a second notebook, a classmate sharing the runs), asking for
     it waits, then finds it finished, rather than training the same networks alongside."""
     import threading
@@ -101,7 +101,20 @@ def test_a_run_being_trained_elsewhere_is_waited_for(tiny_jpeg, tmp_path):
         asker.start()
         asker.join(timeout=3)
         assert asker.is_alive() and not (path / "manifest.json").exists()
+        assert "another process is training this run" in capsys.readouterr().out
     asker.join()
+    assert (path / "net01" / "activations_epoch001" / "manifest.json").exists()
+
+
+def test_a_file_system_without_locks_still_trains(tiny_jpeg, tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def refuse(*args):
+        raise OSError(errno.ENOLCK, "no locks here")
+
+    monkeypatch.setattr(fcntl, "flock", refuse)
+    path = experiment.run_experiment("convnet", TINY, root=tmp_path, data_root=tiny_jpeg)
     assert (path / "net01" / "activations_epoch001" / "manifest.json").exists()
 
 
