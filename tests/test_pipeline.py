@@ -92,6 +92,7 @@ def test_a_run_being_trained_elsewhere_is_waited_for(tiny_jpeg, tmp_path, capsys
     """While another process holds a run (a second notebook, a classmate sharing the runs), asking for
     it waits, then finds it finished, rather than training the same networks alongside."""
     import threading
+    import time
 
     path = experiment.run_path("convnet", TINY.name, TINY.dataset, tmp_path)
     path.mkdir(parents=True)
@@ -99,9 +100,12 @@ def test_a_run_being_trained_elsewhere_is_waited_for(tiny_jpeg, tmp_path, capsys
         asker = threading.Thread(target=experiment.run_experiment, args=("convnet", TINY),
                                  kwargs={"root": tmp_path, "data_root": tiny_jpeg})
         asker.start()
-        asker.join(timeout=3)
+        said, deadline = "", time.monotonic() + 60
+        while "another process is training this run" not in said and time.monotonic() < deadline:
+            asker.join(timeout=0.1)
+            said += capsys.readouterr().out
+        assert "another process is training this run" in said
         assert asker.is_alive() and not (path / "manifest.json").exists()
-        assert "another process is training this run" in capsys.readouterr().out
     asker.join()
     assert (path / "net01" / "activations_epoch001" / "manifest.json").exists()
 
