@@ -6,6 +6,7 @@ training configuration, analysis images, package versions) and one folder per ne
 its checkpoints (:mod:`nnsrm_utils.train`) and, per logged epoch, its recorded activations
 on the analysis images (:mod:`nnsrm_utils.record`).  Every step is skipped when its output
 exists, so an interrupted run resumes where it stopped and a finished run is only loaded.
+``.lock`` is held while a process trains or records the run (see :func:`run_experiment`).
 The analyses read the folder with numpy alone (:mod:`nnsrm_utils.analysis`).
 """
 from __future__ import annotations
@@ -78,8 +79,9 @@ def run_experiment(architecture: Literal["convnet", "resnet18"], profile: str | 
     show progress bars, for a download too (``None``: only on Colab or in a terminal).
     ``batched``: train all the networks at once as one model (:mod:`nnsrm_utils.batched`; the
     same files) rather than one at a time (``None``: batched on CUDA, one at a time on the CPU).
-    A run that another process is training (another notebook, or a class sharing one runs folder) is
-    waited for, then loaded: the run folder's ``.lock`` file is held while training (not on Windows).
+    A run that another process on the same machine is training (a second notebook, another user
+    of one JupyterHub server) is waited for, then loaded: the run folder's ``.lock`` file is held
+    meanwhile.  Not on Windows, and not between machines (Colab runtimes on one Drive folder).
 
     Parameters
     ----------
@@ -150,7 +152,9 @@ def run_experiment(architecture: Literal["convnet", "resnet18"], profile: str | 
     }
     with _locked(run):  # another process asking for this run waits for it, then loads it
         _check_same_run(run, manifest)
-        (run / MANIFEST).write_text(json.dumps(manifest))
+        partial = run / f"{MANIFEST}.partial"  # a reader without the lock never sees half a manifest
+        partial.write_text(json.dumps(manifest))
+        os.replace(partial, run / MANIFEST)
 
         net_dirs = [run / f"net{i:02d}" for i in range(len(seeds))]
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -188,20 +192,24 @@ def run_experiment(architecture: Literal["convnet", "resnet18"], profile: str | 
 
 @contextlib.contextmanager
 def _locked(run: Path) -> Iterator[None]:
-    """Hold ``run``'s lock file for the block; without ``fcntl`` (Windows) or on a file system
-    without locks, the block runs unguarded (a lock only spares training a run twice)."""
+    """Hold ``run``'s lock file for the block.  Without ``fcntl`` (Windows), where the lock file
+    cannot be written, or on a file system without locks (ENOLCK, ENOSYS), the block runs
+    unguarded: the lock only spares training a run twice."""
     try:
         import fcntl
-    except ImportError:
+        lock = open(run / ".lock", "w")  # the lock goes when the file closes
+    except (ImportError, OSError):
+        lock = None
+    if lock is None:  # outside the except clause: the block's own errors chain to nothing
         yield
         return
-    with open(run / ".lock", "w") as lock:  # the lock goes when the file closes
+    with lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:  # say why nothing happens (training can take hours)
-            print(f"{run.name}: another process is training this run; waiting for it to finish", flush=True)
+            print(f"{run}: another process is using this run; waiting for it", flush=True)
             fcntl.flock(lock, fcntl.LOCK_EX)
-        except OSError:  # a file system without locks
+        except OSError:
             pass
         yield
 
