@@ -241,6 +241,38 @@ def between(xs: Sequence[ArrayLike], ys: Sequence[ArrayLike], names: Sequence[st
     return {name: m.ravel() for name, m in _matrices(a, b, names).items()}
 
 
+def distances(xs: Sequence[ArrayLike], names: Sequence[str] = MEASURES) -> dict[str, NDArray[np.float64]]:
+    """``1 - similarity`` between every two networks of ``xs``, for clustering them (Morcos et
+    al.'s Fig. 5): ``{name: (n, n) matrix}``, symmetric with a zero diagonal.  PWCCA, which
+    weights by one network of the pair, is symmetrised by averaging both ways; rounding below
+    zero is clipped.
+
+    Raises
+    ------
+    ValueError
+        As :func:`between`.
+
+    Examples
+    --------
+    A network, its rotated copy and an unrelated network:
+
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((5, 300))
+    >>> distances([X, random_orthogonal(5, 1) @ X, rng.standard_normal((5, 300))], ["PWCCA"])["PWCCA"].round(1)
+    array([[0. , 0. , 0.9],
+           [0. , 0. , 0.9],
+           [0.9, 0.9, 0. ]])
+    """
+    n, out = len(xs), {}
+    for name, s in between(xs, xs, names).items():
+        s = s.reshape(n, n)
+        out[name] = np.clip(1 - (s + s.T) / 2, 0, None)
+        np.fill_diagonal(out[name], 0)
+    return out
+
+
 def shuffled(xs: Sequence[NDArray], random_state: int = 0) -> list[NDArray]:
     """The same networks with the examples of each permuted independently: what each measure
     gives when the layers share nothing but their sizes and marginal statistics.

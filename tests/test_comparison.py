@@ -29,6 +29,19 @@ def test_between_groups_pairs_every_network_of_one_with_every_network_of_the_oth
     assert len(got["PWCCA"]) == 6
 
 
+def test_distances_are_one_minus_similarity_symmetrised(rng):
+    latent = rng.standard_normal((5, 300))
+    xs = [rng.standard_normal((p, 5)) @ latent + rng.standard_normal((p, 300)) for p in (8, 10, 12)]
+    got = comparison.distances(xs, ["PWCCA", "linear CKA"])
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        assert pwcca(xs[i], xs[j]) != pytest.approx(pwcca(xs[j], xs[i]), abs=1e-3)  # asymmetric ...
+        both = (pwcca(xs[i], xs[j]) + pwcca(xs[j], xs[i])) / 2                      # ... so averaged
+        assert got["PWCCA"][i, j] == got["PWCCA"][j, i] == pytest.approx(1 - both, abs=1e-9)
+        assert got["linear CKA"][i, j] == pytest.approx(1 - cka(xs[i], xs[j]), abs=1e-9)
+    for d in got.values():
+        assert d.shape == (3, 3) and np.all(np.diag(d) == 0) and np.all(d >= 0)
+
+
 def test_every_network_against_every_one_is_prepared_once(rng, monkeypatch):
     calls = []
     real = comparison._whitener
