@@ -5,8 +5,9 @@ any distance, which similarity scores such as CCA and CKA cannot.
 
 Each layer ``X`` ``(p, n)`` is centred over its examples, scaled to unit Frobenius norm, and
 partially whitened, ``phi_alpha(X) = (alpha I + (1 - alpha) C^{-1/2}) X`` with ``C = X X^T``
-(Williams et al.'s definition, in this package's layout; directions in which the layer does not
-vary are left out of ``C^{-1/2}``), then scaled to unit norm again.  The distance between two
+(a variant of Williams et al.'s definition, whose ``C`` is the covariance: the two agree at
+``alpha`` 0 and 1, not in between; directions in which the layer does not vary are left out of
+``C^{-1/2}``), then scaled to unit norm again.  The distance between two
 layers is the angle between them after the best transformation from a group:
 
 * :func:`shape_distance`: orthogonal maps.  ``alpha = 1`` is the Procrustes distance;
