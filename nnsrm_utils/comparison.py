@@ -265,9 +265,8 @@ def distances(xs: Sequence[ArrayLike], names: Sequence[str] = MEASURES) -> dict[
            [0. , 0. , 0.9],
            [0.9, 0.9, 0. ]])
     """
-    n, out = len(xs), {}
-    for name, s in between(xs, xs, names).items():
-        s = s.reshape(n, n)
+    layers, out = _prepared(xs, "xs"), {}
+    for name, s in _matrices(layers, layers, _check_names(names)).items():
         out[name] = np.clip(1 - (s + s.T) / 2, 0, None)
         np.fill_diagonal(out[name], 0)
     return out
