@@ -247,6 +247,11 @@ def distances(xs: Sequence[ArrayLike], names: Sequence[str] = MEASURES) -> dict[
     weights by one network of the pair, is symmetrised by averaging both ways; rounding below
     zero is clipped.
 
+    Returns
+    -------
+    dict
+        ``{name: (len(xs), len(xs)) array}``.
+
     Raises
     ------
     ValueError
