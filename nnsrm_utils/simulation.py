@@ -217,8 +217,10 @@ def align_copies(h_align: ArrayLike, h_test: ArrayLike, qs: Sequence[NDArray], n
     -------
     dict
         The copies' test responses in their native spaces (``native``, each ``(n_units,
-        n_test)``), the same centred with SRM's unit means (``centred``) and in the shared space
-        (``shared``, each ``(n_features, n_test)``).
+        n_test)``), the same centred with SRM's unit means (``centred``), and in the shared space
+        (each ``(n_features, n_test)``): from centred activity (``shared``, ``SRM.transform``)
+        and from uncentred activity (``shared_uncentred``, ``W_i^T X_i``, what BrainIAK's
+        ``transform`` returns and the authors used).
 
     Examples
     --------
@@ -231,7 +233,7 @@ def align_copies(h_align: ArrayLike, h_test: ArrayLike, qs: Sequence[NDArray], n
     test = [q @ h_test for q in qs]
     srm = SRM(n_features=n_features, n_iter=10, random_state=srm_seed).fit([q @ h_align for q in qs])
     return {"native": test, "centred": [x - mu[:, None] for x, mu in zip(test, srm.mu_)],
-            "shared": srm.transform(test)}
+            "shared": srm.transform(test), "shared_uncentred": [w.T @ x for w, x in zip(srm.w_, test)]}
 
 
 def copy_rsms(aligned: dict[str, list[NDArray]], similarity: Literal["pearson", "cosine", "gram"] = "pearson",
@@ -239,8 +241,9 @@ def copy_rsms(aligned: dict[str, list[NDArray]], similarity: Literal["pearson", 
     """The three RSMs of the simulation on the test split, from :func:`align_copies`.
 
     ``within``: wRSM of the copies in their native spaces.  ``shared``: iRSM after SRM.
-    ``native``: iRSM without alignment.  ``centre=True`` computes the native RSMs from
-    activity centred with the SRM unit means, matching the centring of the shared space.
+    ``native``: iRSM without alignment.  ``centre=True`` computes all three from activity
+    centred with the SRM unit means; ``centre=False`` from uncentred activity on both sides,
+    as the authors did (native activity, and the shared space ``W_i^T X_i``).
 
     Returns
     -------
@@ -263,13 +266,13 @@ def copy_rsms(aligned: dict[str, list[NDArray]], similarity: Literal["pearson", 
     native = aligned["centred" if centre else "native"]
     return {
         "within": within_rsm(native, similarity),
-        "shared": inter_rsm(aligned["shared"], similarity),
+        "shared": inter_rsm(aligned["shared" if centre else "shared_uncentred"], similarity),
         "native": inter_rsm(native, similarity),
     }
 
 
-# The two ways of scoring a run: the authors' (Pearson RSMs of uncentred activity,
-# correlated over the full matrices, diagonal included) and the one for which
+# The two ways of scoring a run: the authors' (Pearson RSMs of uncentred activity in both
+# the native and the shared space, correlated over the full matrices, diagonal included) and the one for which
 # Proposition 1 is exact (cosine RSMs of centred activity, strict lower triangle).
 ANALYSES = {
     "as published": {"similarity": "pearson", "centre": False, "part": "full"},
