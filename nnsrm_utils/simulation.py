@@ -26,13 +26,14 @@ if TYPE_CHECKING:  # torch is imported only where a network is trained or run
 CORNERS = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
 
 
-def xor_clouds(n_per_cloud: int = 50, noise: float = 0.35,
+def xor_clouds(n_per_cloud: int = 50, noise: float = 0.35, shift: float = 0.0,
                random_state: int | np.random.SeedSequence | np.random.Generator | None = None,
                ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Four Gaussian clouds on the corners of a square; label 1 where the signs differ.
 
-    The clouds are centred on the corners (the authors' noise had mean 1, which
-    shifted every cloud by (+1, +1); harmless for the task, but not intended).
+    The clouds are centred on the corners, moved by ``shift`` in both coordinates
+    (the authors' noise had mean 1, which shifted every cloud by (+1, +1); harmless
+    for the task, but not intended, so the book's default is 0).
 
     Returns
     -------
@@ -49,21 +50,22 @@ def xor_clouds(n_per_cloud: int = 50, noise: float = 0.35,
     ((8, 2), [0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0])
     """
     rng = np.random.default_rng(random_state)
-    x = np.repeat(CORNERS, n_per_cloud, axis=0) + noise * rng.standard_normal((4 * n_per_cloud, 2))
+    x = np.repeat(CORNERS + shift, n_per_cloud, axis=0) + noise * rng.standard_normal((4 * n_per_cloud, 2))
     y = (np.repeat(CORNERS[:, 0] * CORNERS[:, 1], n_per_cloud) < 0).astype(float)
     return x, y
 
 
 def train_xor_net(x: ArrayLike, y: ArrayLike, n_hidden: int = 50, epochs: int = 1000, lr: float = 3e-3,
-                  seed: int = 0) -> nn.Sequential:
-    """2-``n_hidden``-1 sigmoid network, MSE loss, Adam, full batch (the authors' settings).
+                  seed: int = 0, linear_output: bool = False) -> nn.Sequential:
+    """2-``n_hidden``-1 network with sigmoid hidden units, MSE loss, Adam, full batch (the authors' settings).
 
-    ``x`` ``(n, 2)`` and ``y`` ``(n,)`` as from :func:`xor_clouds`; ``seed`` sets the initial weights.
+    ``x`` ``(n, 2)`` and ``y`` ``(n,)`` as from :func:`xor_clouds`; ``seed`` sets the initial
+    weights.  The output unit is a sigmoid, or linear (as in the authors' code) with ``linear_output``.
 
     Returns
     -------
     torch.nn.Sequential
-        Linear, Sigmoid (the hidden layer), Linear, Sigmoid.
+        Linear, Sigmoid (the hidden layer), Linear, and a final Sigmoid unless ``linear_output``.
 
     Examples
     --------
@@ -75,9 +77,8 @@ def train_xor_net(x: ArrayLike, y: ArrayLike, n_hidden: int = 50, epochs: int = 
     import torch
 
     torch.manual_seed(seed)
-    net = torch.nn.Sequential(
-        torch.nn.Linear(2, n_hidden), torch.nn.Sigmoid(), torch.nn.Linear(n_hidden, 1), torch.nn.Sigmoid()
-    )
+    output = [] if linear_output else [torch.nn.Sigmoid()]
+    net = torch.nn.Sequential(torch.nn.Linear(2, n_hidden), torch.nn.Sigmoid(), torch.nn.Linear(n_hidden, 1), *output)
     xt = torch.as_tensor(x, dtype=torch.float32)
     yt = torch.as_tensor(y, dtype=torch.float32)[:, None]
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -135,11 +136,21 @@ def accuracy(net: nn.Sequential, x: ArrayLike, y: ArrayLike) -> float:
     return float(np.mean((p > 0.5) == (y > 0.5)))
 
 
-def xor_experiment(seed: int, n_per_cloud: int = 50, n_hidden: int = 50, epochs: int = 1000) -> dict[str, Any]:
+# The data and network of the book (clouds centred on the corners, sigmoid output) and of the
+# authors' code (noise with mean 1 shifting every cloud by (+1, +1), SD 0.3, linear output).
+SETTINGS = {
+    "book": {"noise": 0.35, "shift": 0.0, "linear_output": False},
+    "authors": {"noise": 0.3, "shift": 1.0, "linear_output": True},
+}
+
+
+def xor_experiment(seed: int, n_per_cloud: int = 50, n_hidden: int = 50, epochs: int = 1000,
+                   settings: Literal["book", "authors"] = "book") -> dict[str, Any]:
     """Train one XOR network; return its hidden activity on fresh alignment and test points.
 
     Three independent draws of the clouds: one trains the network, one fits
-    SRM (alignment split), one evaluates (test split).
+    SRM (alignment split), one evaluates (test split).  ``settings`` names the
+    data and output unit (a key of ``SETTINGS``).
 
     Returns
     -------
@@ -153,11 +164,14 @@ def xor_experiment(seed: int, n_per_cloud: int = 50, n_hidden: int = 50, epochs:
     >>> data["h_align"].shape, data["h_test"].shape, data["y_test"].shape
     ((8, 40), (8, 40), (40,))
     """
+    if settings not in SETTINGS:
+        raise ValueError(f"settings must be one of {tuple(SETTINGS)}; got {settings!r}")
+    clouds = {"noise": SETTINGS[settings]["noise"], "shift": SETTINGS[settings]["shift"]}
     ss = np.random.SeedSequence(seed).spawn(3)
-    x_train, y_train = xor_clouds(n_per_cloud, random_state=ss[0])
-    x_align, _ = xor_clouds(n_per_cloud, random_state=ss[1])
-    x_test, y_test = xor_clouds(n_per_cloud, random_state=ss[2])
-    net = train_xor_net(x_train, y_train, n_hidden, epochs, seed=seed)
+    x_train, y_train = xor_clouds(n_per_cloud, **clouds, random_state=ss[0])
+    x_align, _ = xor_clouds(n_per_cloud, **clouds, random_state=ss[1])
+    x_test, y_test = xor_clouds(n_per_cloud, **clouds, random_state=ss[2])
+    net = train_xor_net(x_train, y_train, n_hidden, epochs, seed=seed, linear_output=SETTINGS[settings]["linear_output"])
     return {
         "h_align": hidden_activity(net, x_align),
         "h_test": hidden_activity(net, x_test),
@@ -207,11 +221,12 @@ def network_copies(n_units: int, n_copies: int = 10,
 
 
 def align_copies(h_align: ArrayLike, h_test: ArrayLike, qs: Sequence[NDArray], n_features: int = 50,
-                 srm_seed: int = 0) -> dict[str, list[NDArray[np.float64]]]:
+                 srm_seed: int = 0, brainiak: bool = False) -> dict[str, list[NDArray[np.float64]]]:
     """Make the copies, fit SRM on the alignment split and map the test split into the shared space.
 
     ``h_align`` ``(n_units, n_align)`` and ``h_test`` ``(n_units, n_test)`` are one network's
-    activity; copy ``i`` is ``qs[i] @ h``.
+    activity; copy ``i`` is ``qs[i] @ h``.  ``brainiak=True`` fits SRM with BrainIAK's updates,
+    as the authors did (:class:`~nnsrm_utils.srm.SRM`).
 
     Returns
     -------
@@ -231,7 +246,7 @@ def align_copies(h_align: ArrayLike, h_test: ArrayLike, qs: Sequence[NDArray], n
     [(6, 20), (6, 20), (6, 20)]
     """
     test = [q @ h_test for q in qs]
-    srm = SRM(n_features=n_features, n_iter=10, random_state=srm_seed).fit([q @ h_align for q in qs])
+    srm = SRM(n_features=n_features, n_iter=10, random_state=srm_seed, brainiak=brainiak).fit([q @ h_align for q in qs])
     return {"native": test, "centred": [x - mu[:, None] for x, mu in zip(test, srm.mu_)],
             "shared": srm.transform(test), "shared_uncentred": [w.T @ x for w, x in zip(srm.w_, test)]}
 
@@ -271,33 +286,38 @@ def copy_rsms(aligned: dict[str, list[NDArray]], similarity: Literal["pearson", 
     }
 
 
-# The two ways of scoring a run: the authors' (Pearson RSMs of uncentred activity in both
-# the native and the shared space, correlated over the full matrices, diagonal included) and the one for which
+# The ways of scoring a run: the authors' (SRM fitted by BrainIAK's updates; Pearson RSMs of
+# uncentred activity in both the native and the shared space, correlated over the full
+# matrices, diagonal included), the same with the exact EM updates, and the one for which
 # Proposition 1 is exact (cosine RSMs of centred activity, strict lower triangle).
 ANALYSES = {
-    "as published": {"similarity": "pearson", "centre": False, "part": "full"},
-    "cosine, centred": {"similarity": "cosine", "centre": True, "part": "lower"},
+    "as published": {"brainiak": True, "similarity": "pearson", "centre": False, "part": "full"},
+    "exact EM": {"brainiak": False, "similarity": "pearson", "centre": False, "part": "full"},
+    "cosine, centred": {"brainiak": False, "similarity": "cosine", "centre": True, "part": "lower"},
 }
 
 
 def simulation_run(seed: int, n_copies: int = 10, n_features: int = 50,
                    transform_kinds: Sequence[str] = ("orthogonal", "permutation", "qr_uniform"),
+                   analyses: Sequence[str] = tuple(ANALYSES), settings: Literal["book", "authors"] = "book",
                    ) -> tuple[dict[tuple[str, str, str, str], float], float]:
     """One run of the simulation: train a network (the authors' 1,000 epochs), copy it, align, score.
+
+    ``analyses`` are keys of ``ANALYSES``; ``settings`` a key of ``SETTINGS``.
 
     Returns
     -------
     scores : dict
         Maps ``(transform, analysis, space, method)`` to the correlation (``method``
         ``"pearson"`` or ``"kendall"``) between the ``space`` ("shared" or "native") iRSM and
-        the wRSM, for each of ``ANALYSES``.
+        the wRSM, for each of ``analyses``.
     accuracy : float
         The trained network's test accuracy.
 
     Raises
     ------
     ValueError
-        For an unknown transform kind.
+        For an unknown transform kind, analysis or settings.
 
     Examples
     --------
@@ -307,13 +327,18 @@ def simulation_run(seed: int, n_copies: int = 10, n_features: int = 50,
     >>> acc, round(scores["orthogonal", "cosine, centred", "shared", "pearson"], 2)  # doctest: +SKIP
     (1.0, 1.0)
     """
-    data = xor_experiment(seed)
+    unknown = set(analyses) - set(ANALYSES)
+    if unknown:
+        raise ValueError(f"analyses must be among {tuple(ANALYSES)}; got {sorted(unknown)}")
+    data = xor_experiment(seed, settings=settings)
     scores = {}
     for kind in transform_kinds:
         qs = network_copies(data["h_test"].shape[0], n_copies, kind, random_state=(seed, 1))
-        aligned = align_copies(data["h_align"], data["h_test"], qs, n_features)
-        for name, setting in ANALYSES.items():
-            rsms = copy_rsms(aligned, setting["similarity"], setting["centre"])
+        aligned = {brainiak: align_copies(data["h_align"], data["h_test"], qs, n_features, brainiak=brainiak)
+                   for brainiak in {ANALYSES[name]["brainiak"] for name in analyses}}
+        for name in analyses:
+            setting = ANALYSES[name]
+            rsms = copy_rsms(aligned[setting["brainiak"]], setting["similarity"], setting["centre"])
             for space in ("shared", "native"):
                 for method in ("pearson", "kendall"):
                     scores[kind, name, space, method] = compare_rsms(rsms[space], rsms["within"], method, setting["part"])

@@ -44,6 +44,13 @@ Deliberate differences from BrainIAK 0.12 (``brainiak.funcalign.srm``):
 * ``k <= n_units_i`` is checked (BrainIAK only checks ``k <= n_examples``), and an
   optional tolerance stops the iterations early.
 
+``SRM(brainiak=True)`` runs BrainIAK's EM as it is written instead: the ``0.001 I``
+before each Procrustes step and the noise update from the uncentred ``||X_i||^2``.  It
+exists to reproduce results computed with BrainIAK: on the paper's noise-free simulation,
+where the centred activity has tiny singular directions, the perturbation (not the data)
+sets the copies' maps along those directions, and the uncentred ``W_i^T X_i`` carry the
+units' large common level through them, differently for each copy (chapter 4).
+
 Initialisation is BrainIAK's, so results are comparable: the ``W_i`` start as
 the Q factor of a QR decomposition of ``RandomState(seed_i).random_sample``,
 with the per-network seeds drawn from ``RandomState(random_state)``.
@@ -155,6 +162,14 @@ def _each(fn, *args, k):
 def _procrustes_each(As):
     """:func:`procrustes` of every network's matrix."""
     return _each(procrustes, As, k=min(a.shape[1] for a in As))
+
+
+def _with_brainiak_identity(a):
+    """A copy of ``a`` (``n x k``) plus BrainIAK's ``0.001 I``: 0.001 on its leading diagonal."""
+    xp, k = array_namespace(a), a.shape[1]
+    b = a + 0
+    b[:k] += 0.001 * xp.eye(k, dtype=a.dtype, device=xp.device(a))
+    return b
 
 
 def _centred_product(X, mu, M, transpose=False):
@@ -285,7 +300,7 @@ class _BaseSRM(BaseEstimator):
         self.tol = tol
         self.random_state = random_state
 
-    def _prepare(self, Xs):
+    def _prepare(self, Xs, reduce_wide=True):
         Xs = check_layer(Xs, min_networks=2)
         xp = array_namespace(*Xs)
         k, n_examples = self.n_features, Xs[0].shape[1]
@@ -306,7 +321,7 @@ class _BaseSRM(BaseEstimator):
         w = _init_w([X.shape[0] for X in Xs], k, self.random_state, dtype, xp, xp.device(Xs[0]))
         parts, bases = [], []  # what is stacked for each network: X_i and its means, or R_i
         for i, (X, mu) in enumerate(zip(Xs, self.mu_)):
-            reduced = _row_space(X, mu, k) if self._reduce_wide and X.shape[0] > n_examples else None
+            reduced = _row_space(X, mu, k) if reduce_wide and self._reduce_wide and X.shape[0] > n_examples else None
             if reduced is None:
                 parts.append((X, mu))
                 bases.append(None)
@@ -527,7 +542,12 @@ class SRM(_BaseSRM):
     """Probabilistic SRM fitted by EM (Chen et al. 2015; BrainIAK's ``SRM``).
 
     Model: ``x_i = W_i s + mu_i + n_i`` with ``s ~ N(0, Sigma_s)``,
-    ``n_i ~ N(0, rho_i^2 I)``, ``W_i^T W_i = I``.  Parameters as :class:`DetSRM`.
+    ``n_i ~ N(0, rho_i^2 I)``, ``W_i^T W_i = I``.  Parameters as :class:`DetSRM`, and
+
+    brainiak : bool
+        Run BrainIAK's updates as written (``0.001 I`` added to ``X_i S^T`` before each
+        Procrustes step, noise variances from the uncentred ``||X_i||^2``) to reproduce
+        results computed with it; see the module docstring.  Default False.
 
     Attributes
     ----------
@@ -545,7 +565,7 @@ class SRM(_BaseSRM):
         ``(n_networks,)`` noise variances.
     loglik_ : ndarray
         Log-likelihood of the centred data at the start of each iteration (the parameters that
-        iteration improves); never decreases.
+        iteration improves); never decreases (with ``brainiak=False``).
 
     Examples
     --------
@@ -561,6 +581,11 @@ class SRM(_BaseSRM):
     >>> model.rho2_.round(3), [z.shape for z in model.transform(Xs)]
     (array([0.01, 0.01, 0.01, 0.01]), [(3, 200), (3, 200), (3, 200), (3, 200)])
     """
+
+    def __init__(self, n_features: int = 50, n_iter: int = 10, tol: float | None = None,
+                 random_state: int = 0, brainiak: bool = False) -> None:
+        super().__init__(n_features, n_iter, tol, random_state)
+        self.brainiak = brainiak
 
     def fit(self, Xs: Sequence[ArrayLike], y: None = None) -> SRM:
         """Fit the model by EM to the networks' responses to the same examples.
@@ -583,12 +608,15 @@ class SRM(_BaseSRM):
         ValueError
             As :meth:`DetSRM.fit`.
         """
-        data, w = self._prepare(Xs)
+        # BrainIAK's 0.001 I acts in unit space, so wide networks are not reduced then.
+        data, w = self._prepare(Xs, reduce_wide=not self.brainiak)
         n_examples, k = data.x.shape[1], self.n_features
         xp = array_namespace(data.x)
         device = xp.device(data.x)
         units = np.array([X.shape[0] for X in self._fit_inputs[0]])  # per-network numbers stay on the host
         sq = np.array([_sumsq(x) for x in data.split(data.x)])
+        # BrainIAK's noise update reads the uncentred ||X_i||^2 = ||X_i - mu_i||^2 + T ||mu_i||^2.
+        noise_sq = sq + n_examples * np.array([_sumsq(mu) for mu in self.mu_]) if self.brainiak else sq
         rho2, sigma_s = np.ones(len(w)), xp.eye(k, dtype=xp.float64, device=device)
         history = []
         for _ in range(self.n_iter):
@@ -603,9 +631,9 @@ class SRM(_BaseSRM):
             sigma_s = post_cov + post_cov @ yy @ post_cov / n_examples  # E[s s^T]
             trace_term = n_examples * float(xp.trace(sigma_s))
             a = data.split(z @ xp.astype(post_cov, z.dtype))  # X_i s^T
-            w = _procrustes_each(a)
+            w = _procrustes_each([_with_brainiak_identity(ai) for ai in a] if self.brainiak else a)
             fit_term = np.array([_sumsq(wi, ai) for wi, ai in zip(w, a)])
-            rho2 = (sq - 2 * fit_term + trace_term) / (n_examples * units)
+            rho2 = (noise_sq - 2 * fit_term + trace_term) / (n_examples * units)
             # Noise-free data drive rho2 to 0 (and rounding below it): floor it at
             # machine precision relative to each network's variance.
             rho2 = np.maximum(rho2, eps(data.x.dtype) * sq / (n_examples * units))

@@ -32,6 +32,20 @@ def test_prob_srm_conforms_to_reference_on_centred_data(rng):
     np.testing.assert_allclose(model.rho2_, rho2_ref, rtol=1e-8)
 
 
+@pytest.mark.parametrize("units, examples", [(8, 100), (30, 20)])  # narrow, and wide (not reduced)
+def test_brainiak_mode_runs_brainiaks_updates(units, examples, rng):
+    # offsets make the uncentred ||X||^2 matter; without either quirk W or rho2 would differ
+    xs = [rng.standard_normal((units, 3)) @ rng.standard_normal((3, examples)) + 2
+          + 0.3 * rng.standard_normal((units, examples)) for _ in range(4)]
+    model = srm.SRM(n_features=3, n_iter=7, random_state=3, brainiak=True).fit(xs)
+    w_ref, rho2_ref = reference_prob_srm(xs, 3, 7, seed=3)
+    for got, want in zip(model.w_, w_ref):
+        np.testing.assert_allclose(got, want, atol=1e-10)
+    np.testing.assert_allclose(model.rho2_, rho2_ref, rtol=1e-10)
+    exact = srm.SRM(n_features=3, n_iter=7, random_state=3).fit(xs)
+    assert max(np.abs(a - b).max() for a, b in zip(exact.w_, w_ref)) > 1e-3
+
+
 def test_what_separates_us_from_brainiak_as_the_docstring_says(rng):
     xs, _ = planted_layer(rng, noise=0.5, offset=2.0)  # unit means about 2, as ReLU layers have
     # 1. its noise update from the uncentred ||X_i||^2 inflates rho_i^2
@@ -132,6 +146,12 @@ def test_prob_srm_against_brainiak_itself(rng):
     # BrainIAK adds 0.001 I to X_i S^T before each SVD; that alone moves W by ~1e-5 here.
     for got, want in zip(ours.w_, theirs.w_):
         np.testing.assert_allclose(got, want, atol=1e-4)
+    # brainiak=True runs its updates as written, on data with offsets too
+    raw = [x + 2 for x in xs]
+    ours = srm.SRM(n_features=4, n_iter=5, random_state=0, brainiak=True).fit(raw)
+    theirs = bsrm.SRM(n_iter=5, features=4, rand_seed=0).fit(raw)
+    for got, want in zip(ours.w_, theirs.w_):
+        np.testing.assert_allclose(got, want, atol=1e-8)
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
@@ -260,7 +280,8 @@ def test_scikit_learn_estimator_contract(estimator, rng):
     from sklearn.exceptions import NotFittedError
 
     model = estimator(n_features=3, n_iter=5, random_state=7)
-    assert model.get_params() == {"n_features": 3, "n_iter": 5, "tol": None, "random_state": 7}
+    extra = {"brainiak": False} if estimator is srm.SRM else {}
+    assert model.get_params() == {"n_features": 3, "n_iter": 5, "tol": None, "random_state": 7, **extra}
     assert repr(model) == f"{estimator.__name__}(n_features=3, n_iter=5, random_state=7)"
     with pytest.raises(NotFittedError):
         model.fit_network(rng.standard_normal((5, 40)))
