@@ -166,12 +166,12 @@ def xor_experiment(seed: int, n_per_cloud: int = 50, n_hidden: int = 50, epochs:
     """
     if settings not in SETTINGS:
         raise ValueError(f"settings must be one of {tuple(SETTINGS)}; got {settings!r}")
-    clouds = {"noise": SETTINGS[settings]["noise"], "shift": SETTINGS[settings]["shift"]}
+    noise, shift, linear_output = (SETTINGS[settings][key] for key in ("noise", "shift", "linear_output"))
     ss = np.random.SeedSequence(seed).spawn(3)
-    x_train, y_train = xor_clouds(n_per_cloud, **clouds, random_state=ss[0])
-    x_align, _ = xor_clouds(n_per_cloud, **clouds, random_state=ss[1])
-    x_test, y_test = xor_clouds(n_per_cloud, **clouds, random_state=ss[2])
-    net = train_xor_net(x_train, y_train, n_hidden, epochs, seed=seed, linear_output=SETTINGS[settings]["linear_output"])
+    x_train, y_train = xor_clouds(n_per_cloud, noise, shift, random_state=ss[0])
+    x_align, _ = xor_clouds(n_per_cloud, noise, shift, random_state=ss[1])
+    x_test, y_test = xor_clouds(n_per_cloud, noise, shift, random_state=ss[2])
+    net = train_xor_net(x_train, y_train, n_hidden, epochs, seed=seed, linear_output=linear_output)
     return {
         "h_align": hidden_activity(net, x_align),
         "h_test": hidden_activity(net, x_test),
