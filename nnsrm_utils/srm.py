@@ -354,7 +354,7 @@ class _BaseSRM(BaseEstimator):
     def _check_fitted(self):
         check_is_fitted(self, "w_")
 
-    def transform(self, Xs: Sequence[ArrayLike]) -> list[NDArray[np.floating]]:
+    def transform(self, Xs: Sequence[ArrayLike], centre: bool = True) -> list[NDArray[np.floating]]:
         """Shared-space responses ``W_i^T (X_i - mu_i)`` of the fitted networks, any examples.
 
         Parameters
@@ -362,6 +362,11 @@ class _BaseSRM(BaseEstimator):
         Xs : sequence of array_like
             One ``(n_units_i, n_examples)`` array per fitted network, in the order of ``fit``,
             over any (the same) examples.
+        centre : bool
+            False: ``W_i^T X_i``, as BrainIAK's transform, which keeps each network's mean
+            response ``W_i^T mu_i``.  Those differ between networks unless their means are one
+            shared mean response mapped by each ``W_i`` (chapter 3); comparisons with RSMs of
+            uncentred activity need them kept.
 
         Returns
         -------
@@ -387,7 +392,7 @@ class _BaseSRM(BaseEstimator):
                 raise ValueError(f"Xs[{i}] has {X.shape[0]} units; network {i} was fitted with {w.shape[0]}")
         if array_namespace(*Xs) is not NUMPY and Xs[0].dtype != self.w_[0].dtype:  # numpy promotes; torch refuses
             raise TypeError(f"Xs are {Xs[0].dtype} tensors but the model was fitted on {self.w_[0].dtype}: cast them")
-        return [w.T @ (X - mu[:, None]) for X, w, mu in zip(Xs, self.w_, self.mu_)]
+        return [w.T @ (X - mu[:, None]) if centre else w.T @ X for X, w, mu in zip(Xs, self.w_, self.mu_)]
 
     def fit_network(self, X: ArrayLike) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
         """Map a network not seen in ``fit`` into the shared space.

@@ -260,3 +260,15 @@ def test_training_activity_labels_are_those_trained_on_for_a_variant_with_its_ow
     _, labels = experiment.training_activity(path, 1, data_root=tiny_jpeg)
     assert len(trained_with) == 2
     np.testing.assert_array_equal(labels, trained_with[0])  # n_images=None keeps every image, in order
+
+
+def test_layer_summary_compares_rsms_of_one_kind_of_activity(rng):
+    """Rotated copies of one uncentred response: with cosine RSMs (rotation-invariant) the shared
+    iRSM is the wRSM exactly, which it is not if only the shared side is centred."""
+    from nnsrm_utils.transforms import random_orthogonal
+
+    s = rng.standard_normal((6, 60)) + 3 * rng.standard_normal((6, 1))   # units with large means
+    xs = [random_orthogonal(6, i) @ s for i in range(3)]
+    summary = analysis.layer_summary([x[:, :40] for x in xs], [x[:, 40:] for x in xs], "cosine", activity=False)
+    np.testing.assert_allclose(summary["i_rsm_shared"], summary["w_rsm"], atol=1e-8)
+

@@ -315,3 +315,11 @@ def test_degenerate_input_to_procrustes_and_variance_explained(rng):
     flat = [np.repeat(mu[:, None], 5, axis=1) for mu in model.mu_]
     with pytest.raises(ValueError, match=r"Xs\[0\] equals the unit means"):
         srm.variance_explained(model, flat)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_transform_without_centring_keeps_each_networks_mean_response(estimator, rng):
+    xs, _ = planted_layer(rng, offset=50.0)
+    model = estimator(n_features=4, n_iter=20).fit(xs)
+    for centred, kept, w, mu in zip(model.transform(xs), model.transform(xs, centre=False), model.w_, model.mu_):
+        np.testing.assert_allclose(kept, centred + (w.T @ mu)[:, None], rtol=1e-10, atol=1e-8)
