@@ -349,6 +349,55 @@ def layer_summary(fit: Sequence[NDArray], test: Sequence[NDArray], similarity: S
     return {key: _to_numpy(value) for key, value in summary.items()}
 
 
+def shared_agreement(fit: Sequence[NDArray], test: Sequence[NDArray],
+                     similarity: Similarity = "pearson") -> dict[str, float]:
+    """r(shared-space iRSM, wRSM) under four treatments of the units' means (chapter 5).
+
+    Parameters
+    ----------
+    fit, test : sequence of numpy.ndarray
+        As for :func:`layer_summary` (numpy arrays).
+    similarity : {"pearson", "cosine", "gram"}
+        The RSMs' similarity.
+
+    Returns
+    -------
+    dict
+        ``"as recorded"``: ``W_i^T X_i`` against the wRSM of ``X_i`` (:func:`layer_summary`'s);
+        ``"common mean"``: the same with each network's mapped mean ``W_i^T mu_i`` replaced by
+        their average (what the networks' differing means cost); ``"both centred"``:
+        ``W_i^T (X_i - mu_i)`` against the wRSM of ``X_i - mu_i``; ``"shared side centred"``:
+        ``W_i^T (X_i - mu_i)`` against the wRSM of ``X_i``, a mix of two geometries.
+
+    Raises
+    ------
+    ValueError
+        As :func:`align_layer` and the RSM functions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnsrm_utils.transforms import random_orthogonal
+    >>> rng = np.random.default_rng(0)
+    >>> S = rng.standard_normal((4, 30)) + 3   # units with large means
+    >>> xs = [random_orthogonal(4, i) @ S for i in range(3)]
+    >>> {k: round(v, 2) for k, v in shared_agreement([x[:, :20] for x in xs], [x[:, 20:] for x in xs], "cosine").items()}
+    {'as recorded': 1.0, 'common mean': 1.0, 'both centred': 1.0, 'shared side centred': 0.35}
+    """
+    model, centred = align_layer(fit, test)
+    means = [w.T @ mu for w, mu in zip(model.w_, model.mu_)]
+    common = np.mean(means, axis=0)[:, None]
+    w_rsm, i_rsm_centred = within_rsm(test, similarity), inter_rsm(centred, similarity)
+
+    def r(i_rsm, w):
+        return float(compare_rsms(i_rsm, w))
+
+    return {"as recorded": r(inter_rsm([z + m[:, None] for z, m in zip(centred, means)], similarity), w_rsm),
+            "common mean": r(inter_rsm([z + common for z in centred], similarity), w_rsm),
+            "both centred": r(i_rsm_centred, within_rsm([x - mu[:, None] for x, mu in zip(test, model.mu_)], similarity)),
+            "shared side centred": r(i_rsm_centred, w_rsm)}
+
+
 def _to_numpy(x):
     """A tensor (or a list of them) as numpy; numpy arrays unchanged."""
     if isinstance(x, list):

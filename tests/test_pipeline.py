@@ -272,3 +272,20 @@ def test_layer_summary_compares_rsms_of_one_kind_of_activity(rng):
     summary = analysis.layer_summary([x[:, :40] for x in xs], [x[:, 40:] for x in xs], "cosine", activity=False)
     np.testing.assert_allclose(summary["i_rsm_shared"], summary["w_rsm"], atol=1e-8)
 
+
+
+def test_shared_agreement_separates_the_treatments_of_the_means(rng):
+    from nnsrm_utils.rsm import compare_rsms
+    from nnsrm_utils.transforms import random_orthogonal
+
+    s = rng.standard_normal((6, 60)) + 3 * rng.standard_normal((6, 1))
+    copies = [random_orthogonal(6, i) @ s for i in range(3)]
+    exact = analysis.shared_agreement([x[:, :40] for x in copies], [x[:, 40:] for x in copies], "cosine")
+    for key in ("as recorded", "common mean", "both centred"):
+        assert exact[key] == pytest.approx(1, abs=1e-9), key
+    assert exact["shared side centred"] < 0.9
+    noisy = [x + 0.5 * rng.standard_normal(x.shape) + rng.standard_normal((6, 1)) for x in copies]   # own offsets
+    fit, test = [x[:, :40] for x in noisy], [x[:, 40:] for x in noisy]
+    summary = analysis.layer_summary(fit, test, activity=False)
+    assert analysis.shared_agreement(fit, test)["as recorded"] == pytest.approx(
+        compare_rsms(summary["i_rsm_shared"], summary["w_rsm"]), abs=1e-10)
