@@ -105,14 +105,17 @@ def test_neurons_of_the_first_networks_are_those_of_every_network(run):
 
 def test_the_geometry_on_a_torch_device_gives_the_numpy_numbers(artifact, run, epochs):
     """``device``: the SRM fits and RSMs on torch tensors (here the CPU's; CUDA runs the same code).  Both
-    paths take the large products in the activations' float32, in different orders: float32's rounding."""
+    paths take the large products in the activations' float32, in different orders: float32's rounding.
+    In the shared space it is larger: the shared responses W_i^T X_i keep the units' means, so the
+    fitted maps' float32 error is multiplied by the uncentred activity."""
     on_torch = results.compute(run["path"], layers=["dense"], epochs=epochs[-1:], n_boot=N_BOOT, compare=False,
                                neurons=False, device="cpu")
     numpy = results.read(artifact)
     assert on_torch.manifest["settings"]["device"] == "cpu" and numpy.manifest["settings"]["device"] is None
     for key in results.LAYER_ARRAYS:
         want = numpy.layer(key, "dense")[-1]
-        np.testing.assert_allclose(on_torch.layer(key, "dense")[-1], want, rtol=0, atol=1e-5 * np.abs(want).max(),
+        tolerance = 1e-4 if "shared" in key else 1e-5
+        np.testing.assert_allclose(on_torch.layer(key, "dense")[-1], want, rtol=0, atol=tolerance * np.abs(want).max(),
                                    err_msg=key)
 
 
