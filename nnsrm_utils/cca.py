@@ -18,9 +18,10 @@ Choices made on purpose, differing from google/svcca's ``compute_pwcca``:
 * PWCCA follows Morcos, Raghu & Bengio (2018): the weights come from the canonical
   variates ``h_i = a_i^T X`` of the *first* argument, ``alpha_i = sum_j |<h_i, z_j>|`` over
   its neurons ``z_j``.  The reference projects the unwhitened activity on the singular
-  vectors (``u_i^T X``), which equals the paper only when ``X`` is already whitened, and
-  its second branch indexes the first layer with the second layer's neuron mask, an
-  ``IndexError`` when the first layer has more neurons.
+  vectors (``u_i^T X``), which equals the paper only when ``X`` is already whitened; it
+  weights by whichever layer keeps fewer neurons after its epsilon cut (the first on a tie),
+  not by the first argument; and that second branch indexes the first layer with the second
+  layer's neuron mask, an ``IndexError`` when the first layer has more neurons.
 * PWCCA is asymmetric: ``pwcca(X, Y) != pwcca(Y, X)`` in general.
 
 Every function also accepts torch tensors (float32 or float64, all on one device) and computes
