@@ -262,25 +262,18 @@ def test_training_activity_labels_are_those_trained_on_for_a_variant_with_its_ow
     np.testing.assert_array_equal(labels, trained_with[0])  # n_images=None keeps every image, in order
 
 
-def test_layer_summary_compares_rsms_of_one_kind_of_activity(rng):
-    """Rotated copies of one uncentred response: with cosine RSMs (rotation-invariant) the shared
-    iRSM is the wRSM exactly, which it is not if only the shared side is centred."""
-    from nnsrm_utils.transforms import random_orthogonal
-
-    s = rng.standard_normal((6, 60)) + 3 * rng.standard_normal((6, 1))   # units with large means
-    xs = [random_orthogonal(6, i) @ s for i in range(3)]
-    summary = analysis.layer_summary([x[:, :40] for x in xs], [x[:, 40:] for x in xs], "cosine", activity=False)
-    np.testing.assert_allclose(summary["i_rsm_shared"], summary["w_rsm"], atol=1e-8)
-
-
-
-def test_shared_agreement_separates_the_treatments_of_the_means(rng):
+def test_rsms_in_both_spaces_are_of_one_kind_of_activity(rng):
+    """Rotated copies of one uncentred response: with cosine RSMs (rotation-invariant) the shared iRSM
+    is the wRSM exactly, kept uncentred or centred on both sides, but not centred on one side only."""
     from nnsrm_utils.rsm import compare_rsms
     from nnsrm_utils.transforms import random_orthogonal
 
-    s = rng.standard_normal((6, 60)) + 3 * rng.standard_normal((6, 1))
+    s = rng.standard_normal((6, 60)) + 3 * rng.standard_normal((6, 1))   # units with large means
     copies = [random_orthogonal(6, i) @ s for i in range(3)]
-    exact = analysis.shared_agreement([x[:, :40] for x in copies], [x[:, 40:] for x in copies], "cosine")
+    fit, test = [x[:, :40] for x in copies], [x[:, 40:] for x in copies]
+    summary = analysis.layer_summary(fit, test, "cosine", activity=False)
+    np.testing.assert_allclose(summary["i_rsm_shared"], summary["w_rsm"], atol=1e-8)
+    exact = analysis.shared_agreement(fit, test, "cosine")
     for key in ("as recorded", "common mean", "both centred"):
         assert exact[key] == pytest.approx(1, abs=1e-9), key
     assert exact["shared side centred"] < 0.9
