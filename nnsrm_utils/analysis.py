@@ -353,6 +353,11 @@ def shared_agreement(fit: Sequence[NDArray], test: Sequence[NDArray],
                      similarity: Similarity = "pearson") -> dict[str, float]:
     """r(shared-space iRSM, wRSM) under four treatments of the units' means (chapter 5).
 
+    SRM is fitted on ``fit`` (:func:`align_layer`); ``mu_i`` are its unit means, learned on
+    ``fit``.  The three treatments that handle both sides alike give 1 for orthogonal copies
+    of one response with cosine RSMs; with Pearson RSMs, which a rotation changes, they need not
+    (chapter 2).
+
     Parameters
     ----------
     fit, test : sequence of numpy.ndarray
