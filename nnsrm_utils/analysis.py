@@ -349,6 +349,10 @@ def layer_summary(fit: Sequence[NDArray], test: Sequence[NDArray], similarity: S
     return {key: _to_numpy(value) for key, value in summary.items()}
 
 
+#: The treatments of the units' means that :func:`shared_agreement` compares, in its order.
+TREATMENTS = ("as recorded", "common mean", "both centred", "shared side centred")
+
+
 def shared_agreement(fit: Sequence[NDArray], test: Sequence[NDArray],
                      similarity: Similarity = "pearson") -> dict[str, float]:
     """r(shared-space iRSM, wRSM) under four treatments of the units' means (chapter 5).
@@ -397,10 +401,27 @@ def shared_agreement(fit: Sequence[NDArray], test: Sequence[NDArray],
     def r(i_rsm, w):
         return float(compare_rsms(i_rsm, w))
 
-    return {"as recorded": r(inter_rsm([z + m[:, None] for z, m in zip(centred, means)], similarity), w_rsm),
-            "common mean": r(inter_rsm([z + common for z in centred], similarity), w_rsm),
-            "both centred": r(i_rsm_centred, within_rsm([x - mu[:, None] for x, mu in zip(test, model.mu_)], similarity)),
-            "shared side centred": r(i_rsm_centred, w_rsm)}
+    return dict(zip(TREATMENTS, (
+        r(inter_rsm([z + m[:, None] for z, m in zip(centred, means)], similarity), w_rsm),
+        r(inter_rsm([z + common for z in centred], similarity), w_rsm),
+        r(i_rsm_centred, within_rsm([x - mu[:, None] for x, mu in zip(test, model.mu_)], similarity)),
+        r(i_rsm_centred, w_rsm))))
+
+
+def format_shared_agreement(run: Run | dict, first: int, last: int) -> str:
+    """:func:`shared_agreement` for every layer of ``run`` at epochs ``first`` and ``last``, as the
+    table chapters 5 and 6 print (each cell ``first -> last``).
+
+    Raises
+    ------
+    ValueError
+        As :func:`load_layer` and :func:`shared_agreement`.
+    """
+    rows = [f"r(shared iRSM, wRSM), epoch {first} -> {last}", " " * 7 + "".join(f"{t:>22}" for t in TREATMENTS)]
+    for layer in run["layers"]:
+        before, after = (shared_agreement(*load_layer(run, layer, e)) for e in (first, last))
+        rows.append(f"{layer:>7}" + "".join(f"{before[t]:>14.2f} -> {after[t]:.2f}" for t in TREATMENTS))
+    return "\n".join(rows)
 
 
 def _to_numpy(x):

@@ -47,6 +47,16 @@ def test_alignment_beats_native_space(convnet):
     assert compare_rsms(s["i_rsm_shared"], s["w_rsm"]) > compare_rsms(s["i_rsm_native"], s["w_rsm"]) + 0.5
 
 
+def test_shared_agreement_table_has_each_layers_values(convnet):
+    """Chapter 5's table: one row per layer, ``first -> last`` for every treatment of the means."""
+    final = convnet["epochs"][-1]
+    rows = analysis.format_shared_agreement(convnet, 0, final).splitlines()
+    assert rows[0] == f"r(shared iRSM, wRSM), epoch 0 -> {final}" and len(rows) == 2 + len(convnet["layers"])
+    dense = analysis.shared_agreement(*analysis.load_layer(convnet, "dense", final))
+    row = rows[2 + convnet["layers"].index("dense")].split()
+    assert row[0] == "dense" and [float(v) for v in row[3::3]] == [round(dense[t], 2) for t in analysis.TREATMENTS]
+
+
 def test_resnet_last_layer_less_shared_than_convnet(convnet, resnet):
     res = _final(resnet, "bn17")["variance_explained"].mean()
     conv = _final(convnet, "dense")["variance_explained"].mean()
