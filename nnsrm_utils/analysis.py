@@ -412,10 +412,33 @@ def format_shared_agreement(run: Run | dict, first: int, last: int) -> str:
     """:func:`shared_agreement` for every layer of ``run`` at epochs ``first`` and ``last``, as the
     table chapters 5 and 6 print (each cell ``first -> last``).
 
+    Parameters
+    ----------
+    run : dict
+        :func:`read_run`'s manifest of a run.
+    first, last : int
+        Two logged epochs.
+
+    Returns
+    -------
+    str
+        A title line, a header naming :data:`TREATMENTS`, and one row per layer.
+
     Raises
     ------
     ValueError
         As :func:`load_layer` and :func:`shared_agreement`.
+
+    Examples
+    --------
+    A recorded run (trains or loads the quick ConvNets, so not run here):
+
+    >>> from nnsrm_utils.experiment import run_experiment
+    >>> print(format_shared_agreement(read_run(run_experiment("convnet", "quick")), 0, 3))  # doctest: +SKIP
+    r(shared iRSM, wRSM), epoch 0 -> 3
+                      as recorded           common mean          both centred   shared side centred
+      pool1          0.99 -> 0.99          0.99 -> 0.99          1.00 -> 0.99          0.97 -> 0.98
+    ...
     """
     rows = [f"r(shared iRSM, wRSM), epoch {first} -> {last}", " " * 7 + "".join(f"{t:>22}" for t in TREATMENTS)]
     for layer in run["layers"]:
