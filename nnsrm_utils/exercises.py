@@ -298,8 +298,13 @@ def check_compare_rsms(fn: Callable[..., Any]) -> None:
     """
     name = "check_compare_rsms"
     layers = _layers(2)
+    noise = np.random.default_rng(3)
     cases = [(f"the RSMs of {a} and of a noisy copy of it", rsm.rsm(x, "pearson"),
-              rsm.rsm(x + np.random.default_rng(3).standard_normal(x.shape), "pearson")) for a, x in layers]
+              rsm.rsm(x + noise.standard_normal(x.shape), "pearson")) for a, x in layers]
+    # an iRSM is not symmetric and its diagonal is not 1: the upper triangle and the diagonal count
+    copies = [layers[1][1] + noise.standard_normal(layers[1][1].shape) for _ in range(3)]
+    cases.append(("the iRSM of three noisy copies of a 12 x 30 layer (not symmetric) and their wRSM",
+                  rsm.inter_rsm(copies), rsm.within_rsm(copies)))
     for case, A, B in cases:
         got = _call(name, fn, case, A.copy(), B.copy())
         if not np.isscalar(got) and np.ndim(got) != 0:

@@ -107,6 +107,10 @@ WRONG = [
     ("check_compare_rsms", lambda A, B: np.corrcoef(A.ravel(), B.ravel())[0, 1], "correlation"),  # diagonal included
     ("check_compare_rsms", lambda A, B: np.corrcoef(A[np.tril_indices(len(A), -1)], B[np.tril_indices(len(A), -1)]),
      "one number"),
+    ("check_compare_rsms", lambda A, B: np.corrcoef(A[np.triu_indices(len(A), 1)], B[np.triu_indices(len(A), 1)])[0, 1],
+     "not symmetric"),                                                              # the upper triangle
+    ("check_compare_rsms", lambda A, B: np.corrcoef(A[~np.eye(len(A), dtype=bool)], B[~np.eye(len(A), dtype=bool)])[0, 1],
+     "not symmetric"),                                                              # both halves off the diagonal
     ("check_loo_variance_explained", lambda ws, mus, xs: _ve(ws, mus, xs, leave_one_out=False), "variance"),
     ("check_loo_variance_explained", lambda ws, mus, xs: _ve(ws, mus, xs, centre=False), "variance"),
     ("check_loo_variance_explained", lambda ws, mus, xs: _ve(ws, mus, xs).mean(), "shape"),
