@@ -11,6 +11,10 @@ position (a 1x1 convolution, as Bansal et al. stitch conv layers) or to a dense 
   with ``k`` = the number of units an orthogonal map, with fewer a projection through the
   ``k``-dimensional shared space;
 * ``"procrustes"``: the orthogonal ``M`` closest to mapping A onto B (the Procrustes distance's map);
+* ``"scaled procrustes"``: that map times the ratio of the layers' sizes, ``M = (|B| / |A|) Q``
+  with ``|.|`` the Frobenius norm of the centred activity, so that A's activity arrives at B's
+  overall size (the Procrustes distance compares the two at equal size; a rotation alone keeps
+  A's size);
 * ``"least squares"``: any linear ``M``, by least squares on B's activity.
 
 :func:`train_map` instead trains a linear stitching layer on the task (cross-entropy through
@@ -31,7 +35,7 @@ from .record import _layer_outputs
 from .srm import SRM, procrustes
 
 #: The maps :func:`fit_map` fits.
-METHODS = ("srm", "procrustes", "least squares")
+METHODS = ("srm", "procrustes", "scaled procrustes", "least squares")
 #: An affine map ``(M, mu_a, mu_b)`` of one network's units onto another's, ``x_B = M (x_A - mu_a) + mu_b``.
 Stitch = tuple[NDArray, NDArray, NDArray]
 
@@ -175,7 +179,8 @@ def as_units(a: ArrayLike | torch.Tensor) -> NDArray[np.float64]:
     return (a.transpose(0, 1).reshape(a.shape[1], -1) if a.ndim == 4 else a.T).double().numpy()
 
 
-def fit_map(a: ArrayLike | torch.Tensor, b: ArrayLike | torch.Tensor, method: Literal["srm", "procrustes", "least squares"] = "procrustes",
+def fit_map(a: ArrayLike | torch.Tensor, b: ArrayLike | torch.Tensor,
+            method: Literal["srm", "procrustes", "scaled procrustes", "least squares"] = "procrustes",
             k: int | None = None, max_points: int = 20_000, random_state: int = 0) -> Stitch:
     """The affine map ``(M, mu_a, mu_b)`` from layer outputs ``a`` of network A to ``b`` of
     network B (same images, same layer shape; ``(n, C, H, W)`` or ``(n, D)``).
@@ -221,8 +226,10 @@ def fit_map(a: ArrayLike | torch.Tensor, b: ArrayLike | torch.Tensor, method: Li
         xa, xb = xa[:, keep], xb[:, keep]
     mu_a, mu_b = xa.mean(axis=1), xb.mean(axis=1)
     ca, cb = xa - mu_a[:, None], xb - mu_b[:, None]
-    if method == "procrustes":
+    if method in ("procrustes", "scaled procrustes"):
         M = procrustes(cb @ ca.T)  # argmax over orthogonal M of <M ca, cb>
+        if method == "scaled procrustes":  # A's activity at B's size, as the distance compares them
+            M = M * np.sqrt(np.sum(cb * cb) / np.sum(ca * ca))
     elif method == "least squares":
         M = np.linalg.lstsq(ca.T, cb.T, rcond=None)[0].T
     else:

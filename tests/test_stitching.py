@@ -60,13 +60,20 @@ def _planted(layer_shape, M, seed=0):
 
 
 @pytest.mark.parametrize("shape", [(400, 6), (50, 6, 4, 4)])
-@pytest.mark.parametrize("method", ["procrustes", "least squares", "srm"])
+@pytest.mark.parametrize("method", ["procrustes", "scaled procrustes", "least squares", "srm"])
 def test_a_planted_orthogonal_map_is_recovered(shape, method):
     Q = random_orthogonal(6, 3)
     a, b = _planted(shape, Q)
     M, mu_a, mu_b = stitching.fit_map(a, b, method)
     np.testing.assert_allclose(M, Q, atol=1e-3 if method == "srm" else 1e-5)
     torch.testing.assert_close(stitching.apply_map((M, mu_a, mu_b), a), b, atol=2e-3, rtol=0)
+
+
+def test_the_scaled_map_recovers_a_planted_scale_and_the_orthogonal_one_ignores_it():
+    Q = random_orthogonal(6, 3)
+    a, b = _planted((400, 6), 0.25 * Q)
+    np.testing.assert_allclose(stitching.fit_map(a, b, "scaled procrustes")[0], 0.25 * Q, atol=1e-5)
+    np.testing.assert_allclose(stitching.fit_map(a, b, "procrustes")[0], Q, atol=1e-5)
 
 
 def test_only_least_squares_recovers_a_general_linear_map():
