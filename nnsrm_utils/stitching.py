@@ -11,7 +11,7 @@ position (a 1x1 convolution, as Bansal et al. stitch conv layers) or to a dense 
   with ``k`` = the number of units an orthogonal map, with fewer a projection through the
   ``k``-dimensional shared space;
 * ``"procrustes"``: the orthogonal ``M`` closest to mapping A onto B (the Procrustes distance's map);
-* ``"scaled procrustes"``: that map times the ratio of the layers' sizes, ``M = (|B| / |A|) Q``
+* ``"scaled procrustes"``: that orthogonal map ``Q`` times the ratio of the layers' sizes, ``M = (|B| / |A|) Q``
   with ``|.|`` the Frobenius norm of the centred activity, so that A's activity arrives at B's
   overall size (the Procrustes distance compares the two at equal size; a rotation alone keeps
   A's size);
