@@ -55,7 +55,7 @@ def _add_analyse(sub):
     analyse.add_argument("--variant", default=None, help="one of the profile's variants, e.g. random-labels (ConvNet)")
     analyse.add_argument("--runs", default=None, help="runs folder (default: $NNSRM_RUNS or ~/.cache/nnsrm/runs)")
     analyse.add_argument("--out", default=None, help="artifact folder (default: book/results/<run name> of the "
-                         "checkout in or above the current folder, else ./results/<run name>)")
+                         "checkout in the current folder or its parent, else ./results/<run name>)")
     analyse.add_argument("--overwrite", action="store_true", help="replace an existing artifact")
     analyse.add_argument("--device", default=None, help="where the SRM fits and RSMs run and chapter 8's neurons "
                          "are recomputed, e.g. cuda (default: cuda when available, else numpy on the CPU)")

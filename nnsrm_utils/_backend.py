@@ -38,8 +38,40 @@ def eps(dtype):
     return np.finfo(dtype).eps
 
 
+def svd(a, full_matrices=True, compute_uv=True):
+    """numpy's SVD (stacks of matrices too), retried with LAPACK's ``gesvd`` where it fails.
+
+    numpy has only the ``gesdd`` driver, which can fail to converge on harmless input: with
+    OpenBLAS 0.3.31 it did on a 300 x 300 matrix within 1e-14 of the identity (a whitened
+    layer's cross-covariance with itself).  ``gesvd`` is slower and computes the same
+    decomposition; input that is not finite still raises."""
+    try:
+        return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    except np.linalg.LinAlgError:
+        if not np.isfinite(a).all():
+            raise
+        from scipy.linalg import svd as scipy_svd
+        a = np.asarray(a)
+        parts = [scipy_svd(m, full_matrices=full_matrices, compute_uv=compute_uv, lapack_driver="gesvd")
+                 for m in a.reshape(-1, *a.shape[-2:])]
+        if not compute_uv:
+            return np.stack(parts).reshape(*a.shape[:-2], -1)
+        return tuple(np.stack(p).reshape(*a.shape[:-2], *p[0].shape) for p in zip(*parts))
+
+
+class _NumpyLinalg:
+    """numpy.linalg, with :func:`svd` in place of its SVD."""
+
+    svd = staticmethod(svd)
+
+    def __getattr__(self, name):
+        return getattr(np.linalg, name)
+
+
 class _Numpy:
     """numpy itself (any other name is numpy's), plus the few helpers spelled alike for torch."""
+
+    linalg = _NumpyLinalg()
 
     def __getattr__(self, name):
         return getattr(np, name)

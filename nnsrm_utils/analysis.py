@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ._backend import is_tensor
+from ._backend import is_tensor, svd
 from ._validate import LAYOUT_HINT, check_device
 from .record import MANIFEST, load_activations
 from .rsm import Similarity, compare_rsms, inter_rsm, rsm, within_rsm
@@ -700,5 +700,5 @@ def project_class_means(xs: Sequence[NDArray], labels: NDArray, basis_from: int 
     means = [class_means(x, labels) for x in xs]
     target = means[basis_from] if onto is None else class_means(onto[basis_from], labels)
     centre = target.mean(axis=1, keepdims=True)
-    basis = np.linalg.svd(target - centre, full_matrices=False)[0][:, :2]
+    basis = svd(target - centre, full_matrices=False)[0][:, :2]
     return np.stack([basis.T @ (m - centre) for m in means])

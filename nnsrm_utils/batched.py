@@ -20,7 +20,7 @@ networks train beside it.  A run interrupted between two networks' checkpoints r
 network from its own last epoch (the networks behind first, as a group of their own).
 
 On CUDA the training images stay on the device, augmentation happens there, the convolutions
-and products run in bfloat16 (``mixed_precision``; batch-norm statistics, the loss and the
+and products run in bfloat16 on GPUs that support it natively (``mixed_precision``; batch-norm statistics, the loss and the
 softmax stay in float32) in channels-last memory, and the dropout masks come from per-network
 CUDA generators: the single path's fused dropout kernel draws differently, so there a network
 can match its one-at-a-time twin only in statistics, not weight by weight.  The CUDA path has
@@ -303,6 +303,12 @@ class _Network:
     start: int
 
 
+def _bfloat16_native(device: torch.device) -> bool:
+    """Whether ``device`` computes in bfloat16 natively: CUDA GPUs of compute capability 8.0
+    (Ampere) and newer.  Older ones (a T4, a V100) emulate it slowly or refuse it."""
+    return device.type == "cuda" and torch.cuda.get_device_capability(device)[0] >= 8
+
+
 def train_networks(config: TrainConfig, x_train: ArrayLike, y_train: ArrayLike, seeds: Sequence[int],
                    net_dirs: Sequence[str | os.PathLike], device: str | torch.device | None = None,
                    progress: Callable[[int, list[dict]], None] | None = None,
@@ -330,7 +336,8 @@ def train_networks(config: TrainConfig, x_train: ArrayLike, y_train: ArrayLike, 
         ``progress(epoch, rows)`` after every epoch, ``rows`` the history rows of the networks
         trained in it.
     mixed_precision : bool, optional
-        bfloat16 convolutions and products (None: on CUDA only).
+        bfloat16 convolutions and products (None: on CUDA GPUs that compute in bfloat16
+        natively, compute capability 8.0 and newer; float32 on older ones such as Colab's T4).
 
     Returns
     -------
@@ -368,7 +375,7 @@ def train_networks(config: TrainConfig, x_train: ArrayLike, y_train: ArrayLike, 
         if net.start == 1 and 0 in config.logged_epochs:
             _save(_own(net.model.state_dict()), net.net_dir / "epoch_000.pt")
     x_train, y_train = x_train.to(device), y_train.to(device)  # resident on the device for the whole run
-    mixed = device.type == "cuda" if mixed_precision is None else mixed_precision
+    mixed = _bfloat16_native(device) if mixed_precision is None else mixed_precision
     for start in sorted({net.start for net in networks}):  # one group unless a run stopped between checkpoints
         group = [net for net in networks if net.start == start]
         if start <= config.epochs:

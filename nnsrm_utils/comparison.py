@@ -26,6 +26,7 @@ from itertools import combinations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._backend import svd
 from ._validate import check_activations, rounding_level
 from .cca import _check_varies, _keep_variance, _sq_distances, _warn_if_biased_cka, _warn_if_degenerate, _whitener
 
@@ -103,7 +104,7 @@ def _prepared(xs, label):
 
 def _correlations(za, zb, n):
     _warn_if_degenerate(len(za) + len(zb), n)
-    return np.clip(np.linalg.svd(za @ zb.T / (n - 1), compute_uv=False), 0, 1)
+    return np.clip(svd(za @ zb.T / (n - 1), compute_uv=False), 0, 1)
 
 
 def _rbf_cka(a, b, band_bytes=2**26):
@@ -144,11 +145,11 @@ def _similarities(a, b, names):
         _warn_if_degenerate(a.units + b.units, a.n)
         m = a.white @ b.white.T / (a.n - 1)
         if "PWCCA" in names:
-            u, rho, _ = np.linalg.svd(m, full_matrices=False)
+            u, rho, _ = svd(m, full_matrices=False)
             alpha = np.abs(u.T @ a.weights).sum(axis=1)
             out["PWCCA"] = float(alpha @ np.clip(rho, 0, 1) / alpha.sum())
         else:
-            rho = np.linalg.svd(m, compute_uv=False)
+            rho = svd(m, compute_uv=False)
         out["mean CCA"] = float(np.clip(rho, 0, 1).sum() / min(a.units, b.units))
     if "SVCCA" in names:
         rho = _correlations(a.svd_white, b.svd_white, a.n)

@@ -380,13 +380,18 @@ def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+#: What the student edition adds to the book's title (and how an earlier edition is recognised).
+EDITION_SUFFIX = " (student edition)"
+
+
 def student_edition(out: str | os.PathLike, root: str | os.PathLike = ROOT) -> Path:
     """Write the student edition of the book to ``out``: the same configuration, pages and
     chapters, with the solutions taken out and execution off (the lessons keep their committed
     outputs; the exercises are for the student to run).  Links to the notebooks (badges, launch
     buttons) point at the student branch, where ``out`` is to be published.
 
-    ``out`` is replaced if it exists.
+    ``out`` is replaced if it holds an earlier student edition; any other folder that is not
+    empty is refused, so that a mistyped path cannot delete someone's work.
 
     Returns
     -------
@@ -417,12 +422,16 @@ def student_edition(out: str | os.PathLike, root: str | os.PathLike = ROOT) -> P
     import yaml
 
     root, out = Path(root), Path(out)
-    if out.exists():
+    if out.exists() and any(out.iterdir()):
+        config = out / "_config.yml"
+        if not (config.is_file() and str(_yaml(config).get("title", "")).endswith(EDITION_SUFFIX)):
+            raise ValueError(f"{out} is not empty and holds no student edition; it would be deleted: "
+                             "give a new or empty folder")
         shutil.rmtree(out)
     shutil.copytree(root / "book", out / "book")
     shutil.copy(root / "_toc.yml", out / "_toc.yml")
     config = _yaml(root / "_config.yml")
-    config["title"] += " (student edition)"
+    config["title"] += EDITION_SUFFIX
     config["execute"]["execute_notebooks"] = "off"
     config["repository"]["branch"] = branch = student_branch(root)
     (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))

@@ -168,7 +168,10 @@ def _simple_match(neurons, xs, ys, eps, v):
 
 def simple_match(X: ArrayLike, Y: ArrayLike, eps: float, neuron: int, side: Literal["x", "y"] = "x",
                  tol: float = 1e-10) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """The simple ``eps``-match containing ``neuron`` (an index into X, or into Y with ``side="y"``).
+    """A simple ``eps``-match containing ``neuron`` (an index into X, or into Y with ``side="y"``).
+
+    A neuron can lie in several simple matches; the one returned is found by trying deletions in
+    index order (X's neurons, then Y's).
 
     Parameters
     ----------

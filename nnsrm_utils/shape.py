@@ -39,6 +39,7 @@ from scipy import sparse
 from scipy.optimize import linear_sum_assignment, linprog
 from threadpoolctl import threadpool_limits
 
+from ._backend import svd
 from ._validate import LAYOUT_HINT, check_activations
 
 #: The two forms of each distance, the angle or the Euclidean distance between the normalised layers.
@@ -156,7 +157,7 @@ def shape_distance(X: ArrayLike, Y: ArrayLike, alpha: float = 1.0, kind: Kind = 
     1.37
     """
     _check_options(alpha, kind)
-    cosine = np.linalg.svd(_pair(X, Y, alpha, tol), compute_uv=False).sum()  # max over Q of <X, Q Y>
+    cosine = svd(_pair(X, Y, alpha, tol), compute_uv=False).sum()  # max over Q of <X, Q Y>
     return float(_from_cosine(cosine, kind))
 
 
@@ -356,6 +357,6 @@ def _block_nuclear_norms(strip, widths):
     for width, run in groupby(widths):
         m = len(list(run))
         blocks = strip[:, start:start + m * width].reshape(len(strip), m, width).transpose(1, 0, 2)
-        norms.append(np.linalg.svd(blocks, compute_uv=False).sum(axis=-1))
+        norms.append(svd(blocks, compute_uv=False).sum(axis=-1))
         start += m * width
     return np.concatenate(norms)

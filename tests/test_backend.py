@@ -199,3 +199,29 @@ def test_the_median_by_sort_cuda_takes_is_numpys(n):
     x = np.random.default_rng(n).standard_normal(n)
     assert TORCH.median_by_sort(torch.from_numpy(x)).item() == np.median(x)
     assert TORCH.median(torch.from_numpy(x)).item() == np.median(x)
+
+
+def test_svd_falls_back_to_gesvd_where_gesdd_fails(monkeypatch):
+    """numpy's only SVD driver, gesdd, can fail to converge on harmless input (it did with
+    OpenBLAS 0.3.31 on a matrix within 1e-14 of the identity); the package's SVD then uses
+    LAPACK's gesvd, for one matrix or a stack, and still refuses input that is not finite."""
+    from nnsrm_utils import _backend
+
+    rng = np.random.default_rng(0)
+    single, stack = rng.standard_normal((6, 4)), rng.standard_normal((3, 5, 5))
+    values = {id(a): np.linalg.svd(a, compute_uv=False) for a in (single, stack)}
+
+    def gesdd_fails(*args, **kwargs):
+        raise np.linalg.LinAlgError("SVD did not converge")
+
+    monkeypatch.setattr(np.linalg, "svd", gesdd_fails)
+    for a in (single, stack):
+        np.testing.assert_allclose(_backend.svd(a, compute_uv=False), values[id(a)], rtol=1e-12)
+        for full in (False, True):
+            u, s, vt = _backend.NUMPY.linalg.svd(a, full_matrices=full)   # as the geometry calls it
+            np.testing.assert_allclose(s, values[id(a)], rtol=1e-12)
+            k = s.shape[-1]
+            np.testing.assert_allclose((u[..., :k] * s[..., None, :]) @ vt[..., :k, :], a, atol=1e-12)
+            assert u.shape[-1] == (a.shape[-2] if full else k)
+    with pytest.raises(np.linalg.LinAlgError):
+        _backend.svd(np.full((3, 3), np.nan))

@@ -217,3 +217,14 @@ def test_a_batched_run_is_the_same_run_folder(tmp_path, tiny_jpeg):
         got, expected = (torch.as_tensor(record.load_activations(runs[b] / net / "activations_epoch001", "logits"))
                          for b in (True, False))
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_bfloat16_only_where_the_gpu_computes_it_natively(monkeypatch):
+    """By default a T4 or V100 (compute capability 7.x) trains in float32, an A100 or H100 in
+    bfloat16, and the CPU in float32."""
+    from nnsrm_utils.batched import _bfloat16_native
+
+    assert not _bfloat16_native(torch.device("cpu"))
+    for capability, native in (((7, 5), False), ((7, 0), False), ((8, 0), True), ((9, 0), True)):
+        monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None, c=capability: c)
+        assert _bfloat16_native(torch.device("cuda")) is native

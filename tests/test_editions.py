@@ -194,3 +194,19 @@ def test_stub_solution_prose_and_check_agree(student, name, prose, solution, che
     assert f":func:`{check_name}`" in exercises.__doc__
     student_cells = nbformat.read(student / "notebooks" / name, as_version=4).cells
     assert prose in [c.source for c in student_cells] and check in [c.source for c in student_cells]
+
+
+def test_student_edition_replaces_only_an_earlier_edition(student, tmp_path):
+    """Rebuilding into the same folder replaces the edition; a folder holding anything else is
+    refused, not deleted."""
+    (student / "stale.txt").write_text("from an earlier build")
+    assert not (editions.student_edition(student) / "stale.txt").exists()
+    work = tmp_path / "teaching"
+    work.mkdir()
+    (work / "grades.csv").write_text("alice,1.0\n")
+    with pytest.raises(ValueError, match="not empty and holds no student edition"):
+        editions.student_edition(work)
+    assert (work / "grades.csv").read_text() == "alice,1.0\n"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert (editions.student_edition(empty) / "_config.yml").is_file()
