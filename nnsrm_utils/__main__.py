@@ -22,7 +22,7 @@ def main(argv=None):
     run.add_argument("--device", default=None, help="e.g. cuda or cpu (default: cuda when available)")
     run.add_argument("--variant", default=None, help="one of the profile's variants, e.g. random-labels (ConvNet)")
     run.add_argument("--batched", action=argparse.BooleanOptionalAction, default=None,
-                     help="train the networks all at once as one model (default: on CUDA only)")
+                     help="train the networks all at once as one model (default: $NNSRM_BATCHED, else on CUDA only)")
     fetch = sub.add_parser("data", help="download a dataset when it is missing, and verify it")
     fetch.add_argument("dataset", nargs="?", choices=sorted(DATASETS), default="cifar10-jpeg")
     fetch.add_argument("--data", default=None, help="data folder (default: $NNSRM_DATA or ~/.cache/nnsrm/data)")

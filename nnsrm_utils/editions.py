@@ -197,7 +197,9 @@ def install_source(root: str | os.PathLike = ROOT) -> str:
     Returns
     -------
     str
-        Python source (no trailing newline) that runs ``pip install`` only under Colab.
+        Python source (no trailing newline) that runs ``pip install`` only under Colab (raising
+        with pip's output if it fails) and elsewhere, if the package is missing, prints the
+        command that installs it.
 
     Raises
     ------
@@ -218,12 +220,18 @@ def install_source(root: str | os.PathLike = ROOT) -> str:
     return (f'SOURCE = "git+{url}@{branch}"  # stamped from _config.yml\n'
             "# On Google Colab: install this book's package, keeping Colab's own torch, torchvision and\n"
             "# numpy (its requirements are lower bounds they already meet, so nothing is replaced and no\n"
-            "# restart is needed). Anywhere else this cell does nothing.\n"
+            "# restart is needed); pip's own message if that fails. Elsewhere: a hint if it is missing.\n"
+            "import importlib.util\n"
             "import subprocess\n"
             "import sys\n"
             "\n"
             'if "google.colab" in sys.modules:\n'
-            '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"nnsrm_utils @ {SOURCE}"], check=True)')
+            '    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"nnsrm_utils @ {SOURCE}"],\n'
+            "                         capture_output=True, text=True)\n"
+            "    if pip.returncode:\n"
+            '        raise RuntimeError(f"installing nnsrm_utils from {SOURCE} failed:\\n{pip.stdout}{pip.stderr}")\n'
+            'elif importlib.util.find_spec("nnsrm_utils") is None:\n'
+            """    print(f'nnsrm_utils is not installed here; install it with: pip install "nnsrm_utils @ {SOURCE}"')""")
 
 
 def stamp(root: str | os.PathLike = ROOT) -> None:

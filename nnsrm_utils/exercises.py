@@ -7,7 +7,7 @@ describe them (shapes, values, properties) and never show how they are computed.
 
 A check grades the student's own work: while the student's function runs, any call into this
 package (which holds every answer) or into a function the exercise rules out (``np.corrcoef``
-for the Pearson RSM, a least-squares solve per neuron for the maximum match, SciPy's ready-made
+for the Pearson RSM, NumPy's and SciPy's ``lstsq`` for the maximum match, SciPy's ready-made
 versions) fails the check, however the function was reached (imported, aliased or wrapped in
 a notebook helper), with a message naming the call.
 
@@ -87,7 +87,7 @@ def _profiler(hits, forbidden):
         if code in forbidden:
             hits.append(forbidden[code])
         elif code.co_filename.startswith(PACKAGE):
-            hits.append((f"{frame.f_globals.get('__name__')}.{code.co_qualname}",
+            hits.append((f"{frame.f_globals.get('__name__')}.{getattr(code, 'co_qualname', code.co_name)}",  # 3.11+
                          "this package's own implementation"))
     return profile
 
@@ -457,14 +457,17 @@ def check_max_match(fn: Callable[..., Any]) -> None:
         ...
     nnsrm_utils.exercises.CheckFailed: check_max_match: on two layers sharing a 3-dimensional latent, eps = 0.1, expected X neurons [0, 1, 2, 3] and Y neurons [5, 6, 7]; got [[], []]
     """
+    from scipy.linalg import lstsq
+
     name = "check_max_match"
     rng = np.random.default_rng(6)
     latent = rng.standard_normal((3, 80))
     planted = (np.concatenate([rng.standard_normal((4, 3)) @ latent, rng.standard_normal((5, 80))]),
                np.concatenate([rng.standard_normal((5, 80)), rng.standard_normal((3, 3)) @ latent]))
     x, y = _cascade()
-    forbidden = _forbid(**{"numpy.linalg.lstsq": (np.linalg.lstsq, "the exercise asks for orthonormal bases, "
-                                                  "not a least-squares solve per neuron")})
+    per_neuron = "the exercise asks for orthonormal bases, not a least-squares solve per neuron"
+    forbidden = _forbid(**{"numpy.linalg.lstsq": (np.linalg.lstsq, per_neuron),
+                           "scipy.linalg.lstsq": (lstsq, per_neuron)})
     cases = [("two layers sharing a 3-dimensional latent, eps = 0.1", *planted, 0.1),
              ("layers where a removal makes another neuron unmatched, eps = 0.3", x, y, 0.3),
              ("two unrelated layers of 4 neurons over 80 examples, eps = 0.5",

@@ -31,6 +31,8 @@ from .profiles import Profile, Variant, get_profile
 from .record import MANIFEST, neuron_activity, record_activations, versions
 
 RUNS_ENV = "NNSRM_RUNS"
+#: "0" or "1": whether runs train their networks as one batched model, when a caller leaves it open.
+BATCHED_ENV = "NNSRM_BATCHED"
 #: A run's wall times, summed over the sessions that trained and recorded it.
 TIMING = "timing.json"
 
@@ -78,7 +80,8 @@ def run_experiment(architecture: Literal["convnet", "resnet18"], profile: str | 
     narrower networks, random labels), trained into a run folder of its own.  ``progress``:
     show progress bars, for a download too (``None``: only on Colab or in a terminal).
     ``batched``: train all the networks at once as one model (:mod:`nnsrm_utils.batched`; the
-    same files) rather than one at a time (``None``: batched on CUDA, one at a time on the CPU).
+    same files) rather than one at a time (``None``: ``$NNSRM_BATCHED``, ``0`` or ``1``, when
+    set; otherwise batched on CUDA, one at a time on the CPU).
     A run that another process on the same machine is training (a second notebook, another user
     of one JupyterHub server) is waited for, then loaded: the run folder's ``.lock`` file is held
     meanwhile.  Not on Windows, and not between machines (Colab runtimes on one Drive folder).
@@ -108,8 +111,8 @@ def run_experiment(architecture: Literal["convnet", "resnet18"], profile: str | 
     Raises
     ------
     ValueError
-        If the run folder holds a run of another configuration, or for an unknown profile,
-        variant or dataset.
+        If the run folder holds a run of another configuration, for an unknown profile,
+        variant or dataset, or for a ``$NNSRM_BATCHED`` other than ``0`` or ``1``.
     FileNotFoundError
         If the dataset is not on this machine and cannot be downloaded.
 
@@ -159,7 +162,7 @@ def run_experiment(architecture: Literal["convnet", "resnet18"], profile: str | 
         net_dirs = [run / f"net{i:02d}" for i in range(len(seeds))]
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if batched is None:
-            batched = torch.device(device).type == "cuda"
+            batched = _batched_default(device)
         seconds = {"training": 0.0, "recording": 0.0}
         untimed = not (run / TIMING).exists() and any(d.exists() for d in net_dirs)  # begun before times were kept
         steps = len(seeds) * (config.epochs + len(config.logged_epochs))
@@ -188,6 +191,17 @@ def run_experiment(architecture: Literal["convnet", "resnet18"], profile: str | 
                 seconds["recording"] += time.perf_counter() - start
         _add_wall_time(run, None if untimed else seconds, device)
     return run
+
+
+def _batched_default(device):
+    """Whether :func:`run_experiment` trains as one batched model when not told: ``$NNSRM_BATCHED``
+    (``0`` or ``1``) when set, otherwise on CUDA only (where batching pays; on a CPU it does not)."""
+    import torch
+
+    value = os.environ.get(BATCHED_ENV, "")
+    if value not in ("", "0", "1"):
+        raise ValueError(f"${BATCHED_ENV} must be 0 or 1 (or unset); got {value!r}")
+    return value == "1" if value else torch.device(device).type == "cuda"
 
 
 @contextlib.contextmanager

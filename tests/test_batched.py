@@ -228,3 +228,20 @@ def test_bfloat16_only_where_the_gpu_computes_it_natively(monkeypatch):
     for capability, native in (((7, 5), False), ((7, 0), False), ((8, 0), True), ((9, 0), True)):
         monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None, c=capability: c)
         assert _bfloat16_native(torch.device("cuda")) is native
+
+
+def test_nnsrm_batched_chooses_the_path_and_refuses_other_values(monkeypatch):
+    """$NNSRM_BATCHED overrides the device's default both ways (a notebook's escape from the batched
+    path without editing its cells); anything but 0 or 1 is an error, not a silent default."""
+    from nnsrm_utils.experiment import BATCHED_ENV, _batched_default
+
+    monkeypatch.delenv(BATCHED_ENV, raising=False)
+    assert _batched_default("cuda") is True and _batched_default("cpu") is False
+    monkeypatch.setenv(BATCHED_ENV, "0")
+    assert _batched_default("cuda") is False
+    monkeypatch.setenv(BATCHED_ENV, "1")
+    assert _batched_default("cpu") is True
+    for value in ("yes", "true", " 1"):
+        monkeypatch.setenv(BATCHED_ENV, value)
+        with pytest.raises(ValueError, match="NNSRM_BATCHED must be 0 or 1"):
+            _batched_default("cuda")

@@ -139,6 +139,17 @@ def test_install_cell_installs_into_a_fresh_environment_without_replacing_torch(
     assert all(p.startswith(str(preinstalled)) for p in where[1:])  # torch and numpy left as they were
 
 
+def test_a_failed_install_shows_pips_reason(tmp_path):
+    """On Colab a failed install raises with pip's own message (a missing repository, no network),
+    not only an exit status; nothing is installed."""
+    missing = tmp_path / "missing"
+    cell = editions.install_source().replace(editions.install_source().split("\n")[0], f'SOURCE = "file://{missing}"')
+    script = "import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')\n" + cell
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "installing nnsrm_utils from file://" in result.stderr and "ERROR" in result.stderr, result.stderr
+
+
 def _chapter_imports():
     """Every module a chapter's code imports (absolute imports only)."""
     modules = set()
