@@ -10,7 +10,9 @@ products of the stacked networks (groups of about 256 units against every later 
 each pair then needs only the singular values of a ``p x p`` block; the groups run side by side
 on the cores, one BLAS thread each.  Both must agree to 1e-8.  Default size: netrep's example,
 64 networks x 1,024 images x 64 units.  Wall and CPU time (all threads) are printed, and the
-load average before and after: the wall-time ratio depends on how many cores are free.
+load average before and after: the wall-time ratio depends on how many cores are free.  Each
+side's time is the best of ``--repeats`` calls (default 3: the single calls of either side vary
+by tens of percent on a shared machine).
 
     python benchmarks/bench_shape.py
     python benchmarks/bench_shape.py --networks 16 --examples 512 --units 32
@@ -80,7 +82,7 @@ def _timed(fn, repeats):
 
 
 def main():
-    args = arguments(__doc__, networks=64, examples=1024, units=64, repeats=1)
+    args = arguments(__doc__, networks=64, examples=1024, units=64, repeats=3)
     rng = np.random.default_rng(0)
     latent = rng.standard_normal((args.units, args.examples))
     Xs = [rng.standard_normal((args.units, args.units)) @ latent + rng.standard_normal((args.units, args.examples))

@@ -265,13 +265,15 @@ def load_weights(config: TrainConfig, net_dir: str | os.PathLike, epoch: int,
     ...     load_weights(config, tmp, 1)
     Traceback (most recent call last):
     ...
-    FileNotFoundError: no checkpoint for epoch 1 in ... (logged: (0, 1, 2, 4, 6, 9, 14, 21, 32, 50))
+    FileNotFoundError: no checkpoint for epoch 1 in ... (logged: (0, 1, 2, 4, 6, 9, 14, 21, 32, 50)); if ...
     >>> model.training
     False
     """
     path = Path(net_dir) / f"epoch_{epoch:03d}.pt"
     if not path.exists():
-        raise FileNotFoundError(f"no checkpoint for epoch {epoch} in {net_dir} (logged: {config.logged_epochs})")
+        raise FileNotFoundError(f"no checkpoint for epoch {epoch} in {net_dir} (logged: {config.logged_epochs}); "
+                                "if training reached it, the folder is incomplete (a copy or a Drive sync cut "
+                                "short): delete the folder to train this network again")
     model = build_model(config.architecture, config.n_classes, **config.model_kwargs)
     model.load_state_dict(torch.load(path, map_location=device, weights_only=True))
     return model.eval()
