@@ -1,8 +1,8 @@
 """Analyses of a recorded run (numpy only): SRM per layer and epoch, RSMs, variance explained.
 
 Follows the authors: each image's activity vector is z-scored across units, SRM is fitted on
-the fit images with ``k`` equal to the number of units, and everything is evaluated on the
-test images (ordered by label).
+the fit images with ``k`` equal to the number of units (the smallest network's, where the
+networks' widths differ), and everything is evaluated on the test images (ordered by label).
 """
 from __future__ import annotations
 
@@ -414,8 +414,8 @@ def format_shared_agreement(run: Run | dict, first: int, last: int) -> str:
 
     Parameters
     ----------
-    run : dict
-        :func:`read_run`'s manifest of a run.
+    run : str, os.PathLike or dict
+        A run folder, or :func:`read_run`'s manifest of one.
     first, last : int
         Two logged epochs.
 
@@ -440,6 +440,7 @@ def format_shared_agreement(run: Run | dict, first: int, last: int) -> str:
       pool1          0.99 -> 0.99          0.99 -> 0.99          1.00 -> 0.99          0.97 -> 0.98
     ...
     """
+    run = read_run(run) if not isinstance(run, dict) else run
     rows = [f"r(shared iRSM, wRSM), epoch {first} -> {last}", " " * 7 + "".join(f"{t:>22}" for t in TREATMENTS)]
     for layer in run["layers"]:
         before, after = (shared_agreement(*load_layer(run, layer, e)) for e in (first, last))
@@ -585,7 +586,8 @@ def per_network_mean_pairwise(test: Sequence[NDArray], similarity: Similarity = 
     Raises
     ------
     ValueError
-        As :func:`~nnsrm_utils.rsm.rsm` and :func:`~nnsrm_utils.rsm.compare_rsms`.
+        Fewer than two networks, or as :func:`~nnsrm_utils.rsm.rsm` and
+        :func:`~nnsrm_utils.rsm.compare_rsms`.
 
     Examples
     --------
@@ -597,6 +599,9 @@ def per_network_mean_pairwise(test: Sequence[NDArray], similarity: Similarity = 
     >>> per_network_mean_pairwise([x[:, 20:] for x in xs]).round(2)
     array([0.64, 0.77, 0.65])
     """
+    if isinstance(test, np.ndarray) or len(test) < 2:
+        raise ValueError(f"test must be a list of at least two networks' (n_units, n_examples) arrays; got "
+                         f"{'one array' if isinstance(test, np.ndarray) else len(test)}")
     rsms = [rsm(x, similarity) for x in test]
     r = np.ones((len(rsms), len(rsms)))
     for i, j in combinations(range(len(rsms)), 2):
@@ -607,7 +612,8 @@ def per_network_mean_pairwise(test: Sequence[NDArray], similarity: Similarity = 
 def rotate_to_last_frame(summaries: Sequence[dict]) -> list[tuple[list[NDArray], list[NDArray]]]:
     """Native and shared test responses over training, comparable from frame to frame.
 
-    ``summaries`` are :func:`layer_summary` results of one layer at successive epochs.  Each
+    ``summaries`` are :func:`layer_summary` results of one layer at successive epochs, made with
+    ``activity=True`` (the responses are read from them; without, a ``KeyError``).  Each
     epoch has its own SRM fit, hence its own arbitrary rotation of the shared space; each is
     rotated onto the last epoch's (Procrustes on the networks' mean response), so that the
     frames of an animation show real movement.

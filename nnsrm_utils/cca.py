@@ -67,7 +67,7 @@ def covariances(X: ArrayLike, Y: ArrayLike) -> tuple[NDArray[np.float64], NDArra
 
     Parameters
     ----------
-    X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
+    X, Y : numpy.ndarray or torch.Tensor, shapes ``(p1, n)`` and ``(p2, n)``
         Two layers' activations over the same ``n`` examples (unchecked: the public measures
         check them first).
 
@@ -262,7 +262,8 @@ def svcca(X: ArrayLike, Y: ArrayLike, keep: float | int = 0.99, tol: float = 1e-
     X, Y : array_like, shapes ``(p1, n)`` and ``(p2, n)``
         Two layers' activations over the same ``n`` examples.
     keep : float or int
-        A fraction of variance in (0, 1] to keep, or a number of directions.
+        A float in (0, 1] is the fraction of variance to keep; an int is a number of directions
+        (so ``keep=1`` keeps one direction, and ``keep=1.0`` all the variance).
     tol : float
         Relative eigenvalue below which a direction counts as without variance.
 
@@ -322,7 +323,8 @@ def pwcca(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10,
     -------
     float, or (float, numpy.ndarray, numpy.ndarray)
         The similarity; with ``return_weights``, also ``alpha`` and ``rho``, each with one entry
-        per canonical correlation (``rho`` descending, ``alpha`` summing to 1).
+        per pair of canonical variates with variance (the smaller of the two layers' ranks;
+        :func:`cca` pads zeros up to ``min(p1, p2)``), ``rho`` descending, ``alpha`` summing to 1.
 
     Raises
     ------

@@ -385,8 +385,9 @@ def layer_identification(nets: Sequence[Sequence[ArrayLike]],
     """Kornblith et al.'s sanity check: is a layer of one network most similar to the same
     layer of another, independently trained one?
 
-    ``nets`` is a list over networks of lists over layers of ``(n_units, n_examples)`` arrays.
-    For every pair of networks, every layer of the first is compared with every layer of the
+    ``nets`` is a list over networks of lists over layers of ``(n_units, n_examples)`` arrays,
+    at least two networks with the same number of layers (layer ``l`` of one network is the
+    counterpart of layer ``l`` of every other).  For every pair of networks, every layer of the first is compared with every layer of the
     second; a layer counts as identified when its own counterpart is the most similar,
     looked up from both networks' sides.  Prepared networks are kept while they fit in
     ``prepared_bytes`` (at least one); the others are prepared again for each pair, so memory
@@ -400,9 +401,10 @@ def layer_identification(nets: Sequence[Sequence[ArrayLike]],
     Raises
     ------
     ValueError
-        For an unknown measure name, or a layer that is not 2-D, has NaN or infinite values,
-        fewer than 4 examples or does not vary, or layers over different numbers of examples.
-        The CCA family and linear CKA warn (``RuntimeWarning``) where they are degenerate.
+        For an unknown measure name, fewer than two networks, networks with different numbers
+        of layers, or a layer that is not 2-D, has NaN or infinite values, fewer than 4 examples
+        or does not vary, or layers over different numbers of examples.  The CCA family and
+        linear CKA warn (``RuntimeWarning``) where they are degenerate.
 
     Examples
     --------
@@ -417,6 +419,10 @@ def layer_identification(nets: Sequence[Sequence[ArrayLike]],
     {'linear CKA': 1.0, 'PWCCA': 1.0}
     """
     names = _check_names(names)
+    depths = {len(net) for net in nets}
+    if len(nets) < 2 or len(depths) > 1:
+        raise ValueError("layer identification needs at least two networks with the same number of layers; got "
+                         f"{len(nets)} with {sorted(depths)} layers")
     rbf = _rbf_blocks(nets) if "RBF CKA" in names else None
     hits = {name: [] for name in names}
     # A prepared layer holds about three float64 copies of its data (ten ResNets of the colab

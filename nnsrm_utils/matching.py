@@ -25,8 +25,9 @@ least-squares solve per neuron over ``n`` dimensions.  A sine from the Gram matr
 ``sqrt(1 - cos^2)``, which loses half the digits: below ``_REFINE`` it is recomputed from the
 activations, as the norm of the neuron's residual after projecting on an orthonormal basis of
 the span (pivoted QR), so that a neuron in the span has a sine at rounding level (about 1e-15
-for float64 activations).  This happens
-only for epsilons below ``_REFINE`` (Wang et al.'s, 0.15 to 0.5, never need it).
+for float64 activations).  In the match functions this happens only for epsilons below
+``_REFINE`` (Wang et al.'s, 0.15 to 0.5, never need it); :func:`neuron_sines` and
+:func:`min_epsilon_all` always refine the small sines.
 """
 from __future__ import annotations
 
@@ -131,8 +132,8 @@ def max_match(X: ArrayLike, Y: ArrayLike, eps: float, tol: float = 1e-10) -> tup
     Raises
     ------
     ValueError
-        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
-        numbers of examples, or ``eps`` is not in [0, 1].
+        If ``X`` or ``Y`` is not 2-D, has fewer than 2 examples or NaN or infinite values, the two
+        hold different numbers of examples, or ``eps`` is not in [0, 1].
 
     Examples
     --------
@@ -194,9 +195,9 @@ def simple_match(X: ArrayLike, Y: ArrayLike, eps: float, neuron: int, side: Lite
     Raises
     ------
     ValueError
-        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
-        numbers of examples, ``eps`` is not in [0, 1] or ``side`` is unknown; when the
-        neuron is in no match at all (not in the maximum match).
+        If ``X`` or ``Y`` is not 2-D, has fewer than 2 examples or NaN or infinite values, the two
+        hold different numbers of examples, ``eps`` is not in [0, 1] or ``side`` is unknown; when
+        the neuron is in no match at all (not in the maximum match).
 
     Examples
     --------
@@ -247,8 +248,8 @@ def simple_matches(X: ArrayLike, Y: ArrayLike, eps: float,
     Raises
     ------
     ValueError
-        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
-        numbers of examples, or ``eps`` is not in [0, 1].
+        If ``X`` or ``Y`` is not 2-D, has fewer than 2 examples or NaN or infinite values, the two
+        hold different numbers of examples, or ``eps`` is not in [0, 1].
 
     Examples
     --------
@@ -305,8 +306,8 @@ def match_similarity(X: ArrayLike, Y: ArrayLike, eps: float, tol: float = 1e-10)
     Raises
     ------
     ValueError
-        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
-        numbers of examples, ``eps`` is not in [0, 1], or no neuron of either layer
+        If ``X`` or ``Y`` is not 2-D, has fewer than 2 examples or NaN or infinite values, the two
+        hold different numbers of examples, ``eps`` is not in [0, 1], or no neuron of either layer
         is live.
 
     Examples
@@ -349,8 +350,8 @@ def epsilon_sweep(X: ArrayLike, Y: ArrayLike, eps_values: Sequence[float] = (0.1
     Raises
     ------
     ValueError
-        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
-        numbers of examples, an epsilon is not in [0, 1], or no neuron is live.
+        If ``X`` or ``Y`` is not 2-D, has fewer than 2 examples or NaN or infinite values, the two
+        hold different numbers of examples, an epsilon is not in [0, 1], or no neuron is live.
 
     Examples
     --------
@@ -400,8 +401,8 @@ def neuron_sines(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10) -> tuple[NDArra
     Raises
     ------
     ValueError
-        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
-        numbers of examples.
+        If ``X`` or ``Y`` is not 2-D, has fewer than 2 examples or NaN or infinite values, the two
+        hold different numbers of examples.
 
     Examples
     --------
@@ -438,8 +439,8 @@ def min_epsilon_all(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10) -> float:
     Raises
     ------
     ValueError
-        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
-        numbers of examples, or a layer has no live neuron.
+        If ``X`` or ``Y`` is not 2-D, has fewer than 2 examples or NaN or infinite values, the two
+        hold different numbers of examples, or a layer has no live neuron.
 
     Examples
     --------
@@ -479,8 +480,8 @@ def min_epsilon_for_size(X: ArrayLike, Y: ArrayLike, size: int, tol: float = 1e-
     Raises
     ------
     ValueError
-        If ``X`` or ``Y`` is not 2-D or has NaN or infinite values, the two hold different
-        numbers of examples, a layer has no live neuron, or ``size`` is out of range.
+        If ``X`` or ``Y`` is not 2-D, has fewer than 2 examples or NaN or infinite values, the two
+        hold different numbers of examples, a layer has no live neuron, or ``size`` is out of range.
 
     Examples
     --------

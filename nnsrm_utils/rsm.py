@@ -312,7 +312,8 @@ def compare_rsms(A: ArrayLike, B: ArrayLike, method: Literal["pearson", "spearma
     Raises
     ------
     ValueError
-        For an unknown ``method`` or ``part``, RSMs of different shapes, fewer than 3 examples,
+        For an unknown ``method`` or ``part``, RSMs of different or non-square shapes, fewer
+        than 3 entries to correlate (3 examples for the lower triangle, 2 for the full matrix),
         or NaN or infinite values.
     TypeError
         For tensors with ``"spearman"`` or ``"kendall"`` (numpy arrays only), or tensors mixed
@@ -337,6 +338,8 @@ def compare_rsms(A: ArrayLike, B: ArrayLike, method: Literal["pearson", "spearma
     A, B = as_float64(A, "A"), as_float64(B, "B")
     if A.shape != B.shape:
         raise ValueError(f"RSMs must have the same shape; got {tuple(A.shape)} and {tuple(B.shape)}")
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"an RSM must be a square 2-D array; got shape {tuple(A.shape)}")
     if part == "lower":
         a, b = lower_triangle(A), lower_triangle(B)
     elif part == "full":
@@ -344,7 +347,8 @@ def compare_rsms(A: ArrayLike, B: ArrayLike, method: Literal["pearson", "spearma
     else:
         raise ValueError(f"part must be 'lower' or 'full'; got {part!r}")
     if len(a) < 3:
-        raise ValueError("RSMs must cover at least 3 examples to be compared")
+        raise ValueError(f"RSMs must give at least 3 entries to correlate; got {len(a)} "
+                         f"({'3 examples for the lower triangle' if part == 'lower' else '2 examples'} at least)")
     if not (xp.all(xp.isfinite(a)) and xp.all(xp.isfinite(b))):
         raise ValueError("RSMs contain NaN or infinite values")
     if method == "pearson":

@@ -48,7 +48,7 @@ Kind = Literal["angular", "euclidean"]
 
 
 def _check_options(alpha=1.0, kind="angular"):
-    if isinstance(alpha, bool) or not (isinstance(alpha, (int, float, np.floating)) and 0 <= alpha <= 1):
+    if isinstance(alpha, bool) or not (isinstance(alpha, (int, float, np.integer, np.floating)) and 0 <= alpha <= 1):
         raise ValueError(f"alpha must be a number in [0, 1]; got {alpha!r}")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
@@ -85,8 +85,8 @@ def prepare(X: ArrayLike, alpha: float = 1.0, tol: float = 1e-10, name: str = "X
     Raises
     ------
     ValueError
-        If ``X`` is not 2-D, has fewer than 2 examples, NaN or infinite values, or does not
-        vary over its examples, or ``alpha`` is not in ``[0, 1]``.
+        If ``X`` is not 2-D, has fewer than 2 examples, NaN or infinite values, or does not vary
+        over its examples, or ``alpha`` is not in ``[0, 1]``.
 
     Examples
     --------
@@ -143,8 +143,8 @@ def shape_distance(X: ArrayLike, Y: ArrayLike, alpha: float = 1.0, kind: Kind = 
     Raises
     ------
     ValueError
-        NaN or infinite values, other example counts, a layer that does not vary, ``alpha``
-        outside ``[0, 1]``, an unknown ``kind``.
+        A layer not 2-D, with fewer than 2 examples or NaN or infinite values, other example counts,
+        a layer that does not vary, ``alpha`` outside ``[0, 1]``, an unknown ``kind``.
 
     Examples
     --------
@@ -175,8 +175,8 @@ def permutation_distance(X: ArrayLike, Y: ArrayLike, kind: Kind = "angular") -> 
     Raises
     ------
     ValueError
-        NaN or infinite values, other example counts, a layer that does not vary, an unknown
-        ``kind``.
+        A layer not 2-D, with fewer than 2 examples or NaN or infinite values, other example counts,
+        a layer that does not vary, an unknown ``kind``.
 
     Examples
     --------
@@ -232,8 +232,8 @@ def soft_matching_distance(X: ArrayLike, Y: ArrayLike, kind: Kind = "angular") -
     Raises
     ------
     ValueError
-        NaN or infinite values, other example counts, a layer that does not vary, an unknown
-        ``kind``.
+        A layer not 2-D, with fewer than 2 examples or NaN or infinite values, other example counts,
+        a layer that does not vary, an unknown ``kind``.
 
     Examples
     --------

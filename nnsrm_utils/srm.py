@@ -221,6 +221,11 @@ def init_w(n_units: Sequence[int], n_features: int, random_state: int = 0, dtype
     list of numpy.ndarray
         One ``(n_units_i, n_features)`` array with orthonormal columns per network.
 
+    Raises
+    ------
+    ValueError
+        If ``n_features`` is not a positive integer or a network has fewer units.
+
     Examples
     --------
     >>> import numpy as np
@@ -228,6 +233,11 @@ def init_w(n_units: Sequence[int], n_features: int, random_state: int = 0, dtype
     >>> [x.shape for x in w], all(np.allclose(x.T @ x, np.eye(3)) for x in w)
     ([(5, 3), (8, 3)], True)
     """
+    n_units = list(n_units)
+    if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
+        raise ValueError(f"n_features must be a positive integer; got {n_features!r}")
+    if min(n_units, default=n_features) < n_features:
+        raise ValueError(f"every network needs at least n_features={n_features} units; got {n_units}")
     return _init_w(n_units, n_features, random_state, dtype, NUMPY)
 
 
@@ -547,8 +557,19 @@ class SRM(_BaseSRM):
     """Probabilistic SRM fitted by EM (Chen et al. 2015; BrainIAK's ``SRM``).
 
     Model: ``x_i = W_i s + mu_i + n_i`` with ``s ~ N(0, Sigma_s)``,
-    ``n_i ~ N(0, rho_i^2 I)``, ``W_i^T W_i = I``.  Parameters as :class:`DetSRM`, and
+    ``n_i ~ N(0, rho_i^2 I)``, ``W_i^T W_i = I``.
 
+    Parameters
+    ----------
+    n_features : int
+        The dimension ``k`` of the shared space.
+    n_iter : int
+        The maximum number of iterations (BrainIAK's default, 10).
+    tol : float or None
+        Stop when the log-likelihood (``loglik_``) changes by less than ``tol`` relative to its
+        previous value.
+    random_state : int
+        Seed of the initial ``W_i`` (see the module docstring).
     brainiak : bool
         Run BrainIAK's updates as written (``0.001 I`` added to ``X_i S^T`` before each
         Procrustes step, noise variances from the uncentred ``||X_i||^2``) to reproduce
@@ -684,9 +705,9 @@ def variance_explained(model: DetSRM | SRM, Xs: Sequence[ArrayLike], leave_one_o
     ``R_i = X_i - mu_i``.
 
     ``leave_one_out=False`` is the authors' computation: ``S_bar`` includes
-    network ``i`` itself, which flatters the score (with ``k = n_units`` and one
-    network it is trivially 1).  ``leave_one_out=True`` estimates ``S_bar`` from
-    the other networks only, a true prediction of network ``i``.
+    network ``i`` itself, whose own responses make up ``1/N`` of it, which flatters
+    the score.  ``leave_one_out=True`` estimates ``S_bar`` from the other networks
+    only, a true prediction of network ``i``.
 
     Parameters
     ----------
@@ -705,8 +726,8 @@ def variance_explained(model: DetSRM | SRM, Xs: Sequence[ArrayLike], leave_one_o
     Raises
     ------
     ValueError
-        As ``model.transform``; with ``leave_one_out`` and one network; if a network's ``X_i``
-        equals its unit means (no variance).
+        As ``model.transform`` (which needs as many networks as were fitted, at least two); if
+        a network's ``X_i`` equals its unit means (no variance).
 
     Examples
     --------

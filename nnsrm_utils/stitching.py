@@ -43,7 +43,8 @@ Stitch = tuple[NDArray, NDArray, NDArray]
 def split(model: ConvNet | PreActResNet18, layer: str) -> tuple[nn.Sequential, nn.Sequential]:
     """``(bottom, top)`` of a network at one of its analysed layers: ``top(bottom(x))`` is
     ``model(x)`` and ``bottom(x)`` the layer's output.  Both share the model's modules (nothing
-    is copied).
+    is copied), so putting them in eval mode puts the model's own layers in eval mode too (its
+    ``training`` flag aside): call ``model.train()`` before training it further.
 
     A :class:`~nnsrm_utils.models.ConvNet` is a chain of its layers.  In a
     :class:`~nnsrm_utils.models.PreActResNet18` the analysed layers ``bn3`` ... ``bn15`` are the
@@ -121,7 +122,8 @@ class _Unnormalise(nn.Module):
 def layer_outputs(model: ConvNet | PreActResNet18, x: ArrayLike | torch.Tensor,
                   batch_size: int = 500) -> dict[str, torch.Tensor]:
     """``{layer: output}`` of every analysed layer of a network on the images ``x`` (float32
-    ``(n, 3, 32, 32)``), in eval mode, from one pass through it.
+    ``(n, 3, 32, 32)``), in eval mode, from one pass through it on the CPU: the model is moved
+    there and left there, in eval mode.
 
     Returns
     -------
@@ -322,7 +324,8 @@ def train_map(top: nn.Module, a: ArrayLike | torch.Tensor, labels: ArrayLike, in
     """Bansal et al.'s stitching layer: the affine map of :func:`apply_map`, started from ``init``
     = ``(M, mu_a, mu_b)`` and trained by Adam on cross-entropy through ``top`` (network B's upper
     layers, frozen and in eval mode) on the layer outputs ``a`` with ``labels``.  ``mu_a`` stays
-    fixed; ``top`` is trainable again afterwards.
+    fixed.  Afterwards ``top``'s parameters require gradients as they did before, ``top`` stays
+    in eval mode, and torch's global generator has been seeded with ``seed``.
 
     Returns
     -------
@@ -347,6 +350,7 @@ def train_map(top: nn.Module, a: ArrayLike | torch.Tensor, labels: ArrayLike, in
     """
     torch.manual_seed(seed)
     stitch = _Stitch(*init)
+    trainable = [p.requires_grad for p in top.parameters()]
     top.eval().requires_grad_(False)
     opt = torch.optim.Adam(stitch.parameters(), lr=lr)
     a, labels = torch.as_tensor(a), torch.as_tensor(np.asarray(labels))
@@ -358,5 +362,6 @@ def train_map(top: nn.Module, a: ArrayLike | torch.Tensor, labels: ArrayLike, in
                 nn.functional.cross_entropy(top(stitch(a[idx])), labels[idx]).backward()
                 opt.step()
     finally:
-        top.requires_grad_(True)
+        for p, was in zip(top.parameters(), trainable):
+            p.requires_grad_(was)
     return stitch.M.detach().double().numpy(), stitch.mu_a.double().numpy(), stitch.mu_b.detach().double().numpy()

@@ -145,3 +145,8 @@ def test_bad_input(rng):
         comparison.pairwise([mostly_one_point, rng.standard_normal((3, 40))], ["RBF CKA"])
     with pytest.raises(ValueError, match="number of examples"):
         comparison.layer_identification([[rng.standard_normal((3, 20))], [rng.standard_normal((3, 21))]], ["RBF CKA"])
+    layer = rng.standard_normal((3, 20))
+    with pytest.raises(ValueError, match=r"same number of layers; got 2 with \[1, 2\] layers"):
+        comparison.layer_identification([[layer], [layer, layer]])
+    with pytest.raises(ValueError, match="at least two networks"):
+        comparison.layer_identification([[layer, layer]])

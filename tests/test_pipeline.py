@@ -61,6 +61,12 @@ def test_layers_load_zscored_and_analyse(tiny_run):
     small = analysis.layer_summary(*analysis.load_layer(run, "logits", 1), activity=False)
     assert set(summary) - set(small) == {"native", "shared"}
     np.testing.assert_array_equal(small["i_rsm_shared"], summary["i_rsm_shared"])
+    # the chapters' table reads a run folder as well as its manifest (and its SRM then finds this
+    # tiny run's 12 fit images too few for 20 units)
+    with pytest.raises(ValueError, match="too few examples"):
+        analysis.format_shared_agreement(tiny_run[0], 0, 1)
+    with pytest.raises(ValueError, match="at least two networks"):
+        analysis.per_network_mean_pairwise(test[:1])
 
 
 def test_rerun_resumes_without_retraining(tiny_run, tiny_jpeg):

@@ -103,6 +103,14 @@ def test_constant_example_column_raises_for_pearson():
         rsm.rsm(x, "pearson")
 
 
+def test_rsms_to_compare_must_be_square_and_large_enough(rng):
+    with pytest.raises(ValueError, match="square"):
+        rsm.compare_rsms(rng.standard_normal((2, 3)), rng.standard_normal((2, 3)), part="full")
+    with pytest.raises(ValueError, match="at least 3 entries"):
+        rsm.compare_rsms(np.eye(2), np.eye(2))
+    assert np.isfinite(rsm.compare_rsms(rng.standard_normal((2, 2)), rng.standard_normal((2, 2)), part="full"))
+
+
 def test_layer_errors(rng):
     with pytest.raises(ValueError, match="disagree on the number of examples"):
         rsm.within_rsm([rng.standard_normal((3, 10)), rng.standard_normal((3, 11))])

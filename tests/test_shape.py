@@ -131,6 +131,7 @@ def test_soft_matching_forgives_duplicated_units_where_padding_does_not():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: shape.shape_distance(LAYERS[0], LAYERS[1], alpha=1.5), "alpha"),
+    (lambda: shape.shape_distance(LAYERS[0], LAYERS[1], alpha=np.int64(2)), "alpha"),
     (lambda: shape.shape_distance(LAYERS[0], LAYERS[1], kind="cosine"), "kind"),
     (lambda: shape.shape_distance(LAYERS[0], LAYERS[1][:, :50]), "same examples"),
     (lambda: shape.shape_distance(np.where(LAYERS[0] > 1, np.nan, LAYERS[0]), LAYERS[1]), "NaN"),
@@ -147,3 +148,9 @@ def test_soft_matching_forgives_duplicated_units_where_padding_does_not():
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_numpy_integers_are_numbers_for_alpha():
+    for alpha in (0, 1):
+        assert shape.shape_distance(LAYERS[0], LAYERS[1], alpha=np.int64(alpha)) == \
+            shape.shape_distance(LAYERS[0], LAYERS[1], alpha=float(alpha))

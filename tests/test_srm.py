@@ -267,6 +267,10 @@ def test_bad_input_raises(estimator, rng):
             estimator(**{"n_features": 3, **params}).fit(data)
     with pytest.raises(ValueError, match="not fitted"):
         estimator(n_features=3).transform(xs)
+    with pytest.raises(ValueError, match="at least n_features=3 units"):
+        srm.init_w([2, 5], 3)
+    with pytest.raises(ValueError, match="positive integer"):
+        srm.init_w([2, 5], 0)
     model = estimator(n_features=3).fit(xs)
     with pytest.raises(ValueError, match="expected 3 networks"):
         model.transform(xs[:2])

@@ -112,6 +112,9 @@ def test_a_trained_stitch_learns_and_leaves_network_b_alone(net, images):
     assert all(p.requires_grad for p in top.parameters())
     again = stitching.train_map(top, out, labels, scrambled, epochs=30, lr=1e-2)  # seeded: the same map
     assert all(np.array_equal(x, y) for x, y in zip(trained, again))
+    frozen = next(top.parameters()).requires_grad_(False)  # a parameter the caller froze stays frozen
+    stitching.train_map(top, out, labels, scrambled, epochs=1)
+    assert not frozen.requires_grad and all(p.requires_grad for p in list(top.parameters())[1:])
 
 
 def test_bad_input(net):
