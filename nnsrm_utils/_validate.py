@@ -62,6 +62,8 @@ def as_float(x, name="X", tensors=False):
     x = np.asarray(x)
     if x.dtype in (np.float32, np.float64):
         return x
+    if np.iscomplexobj(x):
+        raise TypeError(f"{name} is complex; activations must be real numbers")
     return x.astype(np.float64)
 
 
@@ -128,6 +130,14 @@ def check_layer(Xs, name="Xs", min_networks=1, min_examples=2, same_units=False)
             "this computation averages networks unit by unit (align them first, e.g. with SRM)"
         )
     return Xs
+
+
+def check_tol(tol, name="tol"):
+    """Refuse a relative threshold outside ``[0, 1)`` (NaN included): at 1 or above every
+    direction or value counts as nothing, and the result would be silently empty."""
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) or not 0 <= tol < 1:
+        raise ValueError(f"{name} must be a number in [0, 1); got {tol!r}")
+    return tol
 
 
 def check_count(n, name, minimum=1):

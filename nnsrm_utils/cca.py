@@ -37,7 +37,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import lapack
 
 from ._backend import NUMPY, array_namespace
-from ._validate import LAYOUT_HINT, as_float64, check_activations, namespace, rounding_level, warn_few_examples
+from ._validate import (LAYOUT_HINT, as_float64, check_activations, check_tol, namespace, rounding_level,
+                        warn_few_examples)
 
 _BLOCK = 16384  # examples per block when accumulating covariances
 
@@ -218,6 +219,7 @@ def cca(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10) -> NDArray[np.float64]:
     [0.23, 0.14, 0.1, 0.02]
     """
     X, Y = _check_pair(X, Y)
+    check_tol(tol)
     _warn_if_degenerate(len(X) + len(Y), X.shape[1])
     rho = _canonical(*covariances(X, Y), tol, weights=False)
     return array_namespace(rho).pad(rho, (0, min(len(X), len(Y)) - len(rho)))
@@ -293,6 +295,7 @@ def svcca(X: ArrayLike, Y: ArrayLike, keep: float | int = 0.99, tol: float = 1e-
     0.15
     """
     X, Y = _check_pair(X, Y)
+    check_tol(tol)
     cxx, cyy, cxy = covariances(X, Y)
     (vx, lx), (vy, ly) = _keep_variance(cxx, keep, "X", tol), _keep_variance(cyy, keep, "Y", tol)
     _warn_if_degenerate(len(lx) + len(ly), X.shape[1])
@@ -342,6 +345,7 @@ def pwcca(X: ArrayLike, Y: ArrayLike, tol: float = 1e-10,
     1.0
     """
     X, Y = _check_pair(X, Y)
+    check_tol(tol)
     _warn_if_degenerate(len(X) + len(Y), X.shape[1])
     cxx, cyy, cxy = covariances(X, Y)
     rho, a = _canonical(cxx, cyy, cxy, tol)
@@ -398,7 +402,8 @@ def gram_rbf(X: NDArray, sigma: float = 1.0) -> NDArray[np.float64]:
     Raises
     ------
     ValueError
-        If the median squared distance is 0 (most examples coincide).
+        If ``sigma`` is not a positive number, or the median squared distance is 0 (most
+        examples coincide).
 
     Examples
     --------
@@ -408,6 +413,9 @@ def gram_rbf(X: NDArray, sigma: float = 1.0) -> NDArray[np.float64]:
            [0.607, 1.   , 0.607],
            [0.368, 0.607, 1.   ]])
     """
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)) \
+            or not 0 < sigma < np.inf:
+        raise ValueError(f"sigma must be a positive number (a fraction of the median distance); got {sigma!r}")
     xp = array_namespace(X)
     d2 = _sq_distances(X)
     median = xp.median(d2)
@@ -525,8 +533,9 @@ def cka(X: ArrayLike, Y: ArrayLike, kernel: Literal["linear", "rbf"] = "linear",
     ------
     ValueError
         If ``X`` or ``Y`` is not 2-D, has fewer than 3 examples, NaN or infinite values or does
-        not vary, or the two hold different numbers of examples; for an unknown ``kernel``,
-        or ``debiased`` with fewer than 4 examples.
+        not vary, or the two hold different numbers of examples; for an unknown ``kernel``, a
+        ``debiased`` that is not a bool, ``debiased`` with fewer than 4 examples, or a ``sigma``
+        that is not a positive number.
     TypeError
         For torch tensors mixed with numpy arrays, or tensors of another dtype than float32/float64.
 
@@ -544,6 +553,8 @@ def cka(X: ArrayLike, Y: ArrayLike, kernel: Literal["linear", "rbf"] = "linear",
     n, xp = X.shape[1], array_namespace(X)
     if kernel not in ("linear", "rbf"):
         raise ValueError(f"kernel must be 'linear' or 'rbf'; got {kernel!r}")
+    if not isinstance(debiased, (bool, np.bool_)):
+        raise ValueError(f"debiased must be True or False; got {debiased!r}")
     if debiased and n < 4:
         raise ValueError("the debiased HSIC estimator needs at least 4 examples")
     if kernel == "linear" and not debiased:  # the n - 1 normalisation of the covariances cancels

@@ -99,7 +99,17 @@ class _Layer:
 
 def _prepared(xs, label):
     """Each of ``xs`` prepared once, named ``label[i]`` in error messages."""
-    return [_Layer(x, f"{label}[{i}]") for i, x in enumerate(xs)]
+    return [_Layer(x, f"{label}[{i}]") for i, x in enumerate(_networks(xs, label))]
+
+
+def _networks(xs, label):
+    """``xs`` as a non-empty list of layers, one per network (a single array is a mistake)."""
+    if isinstance(xs, np.ndarray) and xs.ndim == 2:
+        raise ValueError(f"{label} must be a list of (n_units, n_examples) arrays, one per network; got one array")
+    xs = list(xs)
+    if not xs:
+        raise ValueError(f"{label} holds no networks")
+    return xs
 
 
 def _correlations(za, zb, n):
@@ -162,6 +172,8 @@ def _similarities(a, b, names):
 
 
 def _check_names(names):
+    if isinstance(names, str):
+        raise ValueError(f"names must be a list of measure names, e.g. [{names!r}]; got the string {names!r}")
     unknown = set(names) - set(MEASURES)
     if unknown:
         raise ValueError(f"unknown measure(s) {sorted(unknown)}; choose from {list(MEASURES)}")
@@ -298,7 +310,7 @@ def shuffled(xs: Sequence[NDArray], random_state: int = 0) -> list[NDArray]:
     (True, 0.0)
     """
     rng = np.random.default_rng(random_state)
-    return [x[:, rng.permutation(x.shape[1])] for x in xs]
+    return [x[:, rng.permutation(x.shape[1])] for x in _networks(xs, "xs")]
 
 
 def shuffled_similarities(x: ArrayLike, y: ArrayLike, name: str, orders: Sequence[ArrayLike]) -> NDArray[np.float64]:
@@ -313,9 +325,10 @@ def shuffled_similarities(x: ArrayLike, y: ArrayLike, name: str, orders: Sequenc
     Raises
     ------
     ValueError
-        For an unknown measure name, or a layer that is not 2-D, has NaN or infinite values,
-        fewer than 4 examples or does not vary, or layers over different numbers of examples.
-        The CCA family and linear CKA warn (``RuntimeWarning``) where they are degenerate.
+        For an unknown measure name, an order that is not a permutation of the examples, or a
+        layer that is not 2-D, has NaN or infinite values, fewer than 4 examples or does not
+        vary, or layers over different numbers of examples.  The CCA family and linear CKA warn
+        (``RuntimeWarning``) where they are degenerate.
 
     Examples
     --------
@@ -329,6 +342,10 @@ def shuffled_similarities(x: ArrayLike, y: ArrayLike, name: str, orders: Sequenc
     """
     names = _check_names([name])
     a, b = _Layer(x, "X"), _Layer(y, "Y")
+    orders = [np.asarray(o) for o in orders]
+    for o in orders:
+        if o.dtype.kind not in "iu" or o.shape != (b.n,) or not np.array_equal(np.sort(o), np.arange(b.n)):
+            raise ValueError(f"each of orders must be a permutation of Y's {b.n} example indices")
     if name == "RBF CKA":
         _similarities(a, b, [])  # checks the numbers of examples
         b.kernel_stats           # b's bandwidth and row means, for every shuffle to reuse

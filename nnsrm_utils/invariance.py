@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import cca, matching, rsm, shape
+from ._validate import check_activations
 from .transforms import RandomState, _rng, random_orthogonal
 
 #: The groups of transformations of a layer that a measure may ignore.
@@ -50,7 +51,7 @@ def transform(X: ArrayLike, group: str, random_state: RandomState = None) -> NDA
     Raises
     ------
     ValueError
-        If ``group`` is not one of :data:`GROUPS`.
+        If ``group`` is not one of :data:`GROUPS`, or ``X`` is not a 2-D array of finite values.
 
     Examples
     --------
@@ -62,7 +63,7 @@ def transform(X: ArrayLike, group: str, random_state: RandomState = None) -> NDA
     0.0
     """
     rng = _rng(random_state)
-    X = np.asarray(X, dtype=np.float64)
+    X = check_activations(X, min_examples=1).astype(np.float64)
     p = len(X)
     if group == "permutation":
         return X[rng.permutation(p)]

@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import qr
 
-from ._validate import LAYOUT_HINT, check_activations, warn_few_examples
+from ._validate import LAYOUT_HINT, check_activations, check_tol, warn_few_examples
 from .cca import _whitener
 
 _REFINE = 1e-2  # sines below this are recomputed from the activations (see the module docstring)
@@ -49,6 +49,7 @@ class _Neurons:
 
     def __init__(self, X, Y, tol):
         X, Y = check_activations(X, "X"), check_activations(Y, "Y")
+        check_tol(tol)
         if X.shape[1] != Y.shape[1]:
             raise ValueError(f"X and Y must hold the same examples: X has {X.shape[1]}, Y has {Y.shape[1]} "
                              f"({LAYOUT_HINT})")
@@ -108,7 +109,7 @@ class _Neurons:
 
 
 def _check_eps(eps):
-    if not 0 <= eps <= 1:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)) or not 0 <= eps <= 1:
         raise ValueError(f"eps is the sine of an angle and must be in [0, 1]; got {eps!r}")
 
 
@@ -196,8 +197,9 @@ def simple_match(X: ArrayLike, Y: ArrayLike, eps: float, neuron: int, side: Lite
     ------
     ValueError
         If ``X`` or ``Y`` is not 2-D, has fewer than 2 examples or NaN or infinite values, the two
-        hold different numbers of examples, ``eps`` is not in [0, 1] or ``side`` is unknown; when
-        the neuron is in no match at all (not in the maximum match).
+        hold different numbers of examples, ``eps`` is not in [0, 1], ``side`` is unknown or
+        ``neuron`` is not an index into that layer; when the neuron is in no match at all (not in
+        the maximum match).
 
     Examples
     --------
@@ -220,6 +222,9 @@ def simple_match(X: ArrayLike, Y: ArrayLike, eps: float, neuron: int, side: Lite
     if side not in ("x", "y"):
         raise ValueError(f"side must be 'x' or 'y'; got {side!r}")
     neurons = _Neurons(X, Y, tol)
+    width = neurons.p1 if side == "x" else len(neurons.z) - neurons.p1
+    if isinstance(neuron, bool) or not isinstance(neuron, (int, np.integer)) or not 0 <= neuron < width:
+        raise ValueError(f"neuron must be an index into {side.upper()}'s {width} neurons; got {neuron!r}")
     v = neuron if side == "x" else neuron + neurons.p1
     xs, ys = neurons.max_match(neurons.x, neurons.y, eps)
     if v not in xs and v not in ys:
@@ -481,7 +486,8 @@ def min_epsilon_for_size(X: ArrayLike, Y: ArrayLike, size: int, tol: float = 1e-
     ------
     ValueError
         If ``X`` or ``Y`` is not 2-D, has fewer than 2 examples or NaN or infinite values, the two
-        hold different numbers of examples, a layer has no live neuron, or ``size`` is out of range.
+        hold different numbers of examples, a layer has no live neuron, ``size`` is not an integer
+        in range, or ``precision`` is not in ``[1e-12, 1)``.
 
     Examples
     --------
@@ -495,9 +501,12 @@ def min_epsilon_for_size(X: ArrayLike, Y: ArrayLike, size: int, tol: float = 1e-
     >>> round(min_epsilon_for_size(X, Y, 4), 3), round(min_epsilon_for_size(X, Y, 6), 3)
     (0.0, 0.958)
     """
+    if isinstance(precision, bool) or not isinstance(precision, (int, float, np.integer, np.floating)) \
+            or not 1e-12 <= precision < 1:
+        raise ValueError(f"precision must be a number in [1e-12, 1); got {precision!r}")
     neurons = _Neurons(X, Y, tol)
     _live(neurons, both=True)
-    if not 1 <= size <= len(neurons.x) + len(neurons.y):
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= len(neurons.x) + len(neurons.y):
         raise ValueError(f"size must be between 1 and the {len(neurons.x) + len(neurons.y)} live neurons; got {size}")
     low, high = 0.0, 1.0
     while high - low > precision:

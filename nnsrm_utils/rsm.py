@@ -314,7 +314,7 @@ def compare_rsms(A: ArrayLike, B: ArrayLike, method: Literal["pearson", "spearma
     ValueError
         For an unknown ``method`` or ``part``, RSMs of different or non-square shapes, fewer
         than 3 entries to correlate (3 examples for the lower triangle, 2 for the full matrix),
-        or NaN or infinite values.
+        NaN or infinite values, or an RSM constant over the compared entries.
     TypeError
         For tensors with ``"spearman"`` or ``"kendall"`` (numpy arrays only), or tensors mixed
         with arrays.
@@ -351,6 +351,9 @@ def compare_rsms(A: ArrayLike, B: ArrayLike, method: Literal["pearson", "spearma
                          f"({'3 examples for the lower triangle' if part == 'lower' else '2 examples'} at least)")
     if not (xp.all(xp.isfinite(a)) and xp.all(xp.isfinite(b))):
         raise ValueError("RSMs contain NaN or infinite values")
+    for name, v in (("A", a), ("B", b)):
+        if not xp.max(v) > xp.min(v):
+            raise ValueError(f"RSM {name} is constant over the compared entries: its correlation is undefined")
     if method == "pearson":
         return xp.pearsonr(a, b)
     if method == "spearman":

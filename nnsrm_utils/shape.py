@@ -40,7 +40,7 @@ from scipy.optimize import linear_sum_assignment, linprog
 from threadpoolctl import threadpool_limits
 
 from ._backend import svd
-from ._validate import LAYOUT_HINT, check_activations
+from ._validate import LAYOUT_HINT, check_activations, check_tol, rounding_level
 
 #: The two forms of each distance, the angle or the Euclidean distance between the normalised layers.
 KINDS = ("angular", "euclidean")
@@ -55,11 +55,13 @@ def _check_options(alpha=1.0, kind="angular"):
 
 
 def _unit(X, name):
+    size = np.abs(X).max()
     X = X - X.mean(axis=1, keepdims=True)
-    norm = np.linalg.norm(X)
-    if not norm > 1e-12 * max(1.0, np.abs(X).max()):
+    spread = np.abs(X).max()
+    if not spread > rounding_level(size):  # what centring leaves of constant units is no variation
         raise ValueError(f"{name} does not vary over its examples: its shape is undefined")
-    return X / norm
+    X = X / spread  # first to unit maximum, so that the norm neither overflows nor underflows
+    return X / np.linalg.norm(X)
 
 
 def prepare(X: ArrayLike, alpha: float = 1.0, tol: float = 1e-10, name: str = "X") -> NDArray[np.float64]:
@@ -96,6 +98,7 @@ def prepare(X: ArrayLike, alpha: float = 1.0, tol: float = 1e-10, name: str = "X
     ((5, 300), 1.0, True)
     """
     _check_options(alpha)
+    check_tol(tol)
     X = _unit(check_activations(X, name, min_examples=2).astype(np.float64), name)
     if alpha == 1:
         return X

@@ -78,7 +78,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ._backend import NUMPY, array_namespace, eps
-from ._validate import check_activations, check_count, check_float_tensor, check_layer, namespace
+from ._validate import check_activations, check_count, check_float_tensor, check_layer, namespace, rounding_level
 
 
 def _sumsq(a, b=None):
@@ -202,6 +202,14 @@ def _row_space(X, mu, k):
     return (evecs * xp.sqrt(evals)).T, evecs / xp.sqrt(evals)
 
 
+def _check_varies(X, mu, name):
+    """Refuse a network whose every unit is constant over the examples: its centred activity is
+    zero (or rounding), so any ``W_i`` fits it equally and SRM would place it arbitrarily."""
+    xp = array_namespace(X)
+    if not float(xp.max(xp.abs(X - mu[:, None]))) > rounding_level(float(xp.max(xp.abs(X))), X.dtype):
+        raise ValueError(f"{name} does not vary over the examples (every unit is constant): SRM cannot place it")
+
+
 def init_w(n_units: Sequence[int], n_features: int, random_state: int = 0, dtype: type = np.float64) -> list[NDArray]:
     """BrainIAK's initial ``W_i``: Q of a QR of uniform noise, one seeded stream per network.
 
@@ -224,7 +232,8 @@ def init_w(n_units: Sequence[int], n_features: int, random_state: int = 0, dtype
     Raises
     ------
     ValueError
-        If ``n_features`` is not a positive integer or a network has fewer units.
+        If ``n_features`` is not a positive integer, a network has fewer units, or ``dtype`` is
+        not a floating dtype.
 
     Examples
     --------
@@ -234,6 +243,8 @@ def init_w(n_units: Sequence[int], n_features: int, random_state: int = 0, dtype
     ([(5, 3), (8, 3)], True)
     """
     n_units = list(n_units)
+    if not np.issubdtype(np.dtype(dtype), np.floating):
+        raise ValueError(f"dtype must be a floating dtype (orthonormal columns); got {dtype!r}")
     if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
         raise ValueError(f"n_features must be a positive integer; got {n_features!r}")
     if min(n_units, default=n_features) < n_features:
@@ -328,6 +339,8 @@ class _BaseSRM(BaseEstimator):
             )
         dtype = np.result_type(*Xs) if xp is NUMPY else Xs[0].dtype  # tensors: one dtype (checked)
         self.mu_ = [X.mean(axis=1) for X in Xs]
+        for i, (X, mu) in enumerate(zip(Xs, self.mu_)):
+            _check_varies(X, mu, f"network {i}")
         w = _init_w([X.shape[0] for X in Xs], k, self.random_state, dtype, xp, xp.device(Xs[0]))
         parts, bases = [], []  # what is stacked for each network: X_i and its means, or R_i
         for i, (X, mu) in enumerate(zip(Xs, self.mu_)):
@@ -447,6 +460,7 @@ class _BaseSRM(BaseEstimator):
         if X.shape[0] < k:
             raise ValueError(f"X has {X.shape[0]} units, fewer than the {k} shared features")
         mu = X.mean(axis=1)
+        _check_varies(X, mu, "X")
         return procrustes((X - mu[:, None]) @ xp.astype(self.s_.T, X.dtype)), mu
 
     def transform_subject(self, X: ArrayLike) -> NDArray[np.floating]:
