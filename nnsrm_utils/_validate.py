@@ -132,10 +132,15 @@ def check_layer(Xs, name="Xs", min_networks=1, min_examples=2, same_units=False)
     return Xs
 
 
+def is_real(x):
+    """Whether ``x`` is a real number, a Python or numpy scalar (a bool is not one)."""
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
 def check_tol(tol, name="tol"):
     """Refuse a relative threshold outside ``[0, 1)`` (NaN included): at 1 or above every
     direction or value counts as nothing, and the result would be silently empty."""
-    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) or not 0 <= tol < 1:
+    if not (is_real(tol) and 0 <= tol < 1):
         raise ValueError(f"{name} must be a number in [0, 1); got {tol!r}")
     return tol
 

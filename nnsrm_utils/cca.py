@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import lapack
 
 from ._backend import NUMPY, array_namespace
-from ._validate import (LAYOUT_HINT, as_float64, check_activations, check_tol, namespace, rounding_level,
+from ._validate import (LAYOUT_HINT, as_float64, check_activations, check_tol, is_real, namespace, rounding_level,
                         warn_few_examples)
 
 _BLOCK = 16384  # examples per block when accumulating covariances
@@ -230,7 +230,7 @@ def _keep_variance(c, keep, name, tol=1e-10):
 
     Directions without variance (below ``tol`` times the largest) are never kept, even when an
     integer ``keep`` asks for more: they have no canonical correlation to contribute."""
-    if isinstance(keep, bool) or not isinstance(keep, (int, np.integer, float, np.floating)):
+    if not is_real(keep):
         raise ValueError(f"keep must be a fraction of variance in (0, 1] or a number of directions; got {keep!r}")
     xp = array_namespace(c)
     lam, v = xp.linalg.eigh(c)
@@ -413,8 +413,7 @@ def gram_rbf(X: NDArray, sigma: float = 1.0) -> NDArray[np.float64]:
            [0.607, 1.   , 0.607],
            [0.368, 0.607, 1.   ]])
     """
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)) \
-            or not 0 < sigma < np.inf:
+    if not (is_real(sigma) and 0 < sigma < np.inf):
         raise ValueError(f"sigma must be a positive number (a fraction of the median distance); got {sigma!r}")
     xp = array_namespace(X)
     d2 = _sq_distances(X)

@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import qr
 
-from ._validate import LAYOUT_HINT, check_activations, check_tol, warn_few_examples
+from ._validate import LAYOUT_HINT, check_activations, check_tol, is_real, warn_few_examples
 from .cca import _whitener
 
 _REFINE = 1e-2  # sines below this are recomputed from the activations (see the module docstring)
@@ -109,7 +109,7 @@ class _Neurons:
 
 
 def _check_eps(eps):
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)) or not 0 <= eps <= 1:
+    if not (is_real(eps) and 0 <= eps <= 1):
         raise ValueError(f"eps is the sine of an angle and must be in [0, 1]; got {eps!r}")
 
 
@@ -501,8 +501,7 @@ def min_epsilon_for_size(X: ArrayLike, Y: ArrayLike, size: int, tol: float = 1e-
     >>> round(min_epsilon_for_size(X, Y, 4), 3), round(min_epsilon_for_size(X, Y, 6), 3)
     (0.0, 0.958)
     """
-    if isinstance(precision, bool) or not isinstance(precision, (int, float, np.integer, np.floating)) \
-            or not 1e-12 <= precision < 1:
+    if not (is_real(precision) and 1e-12 <= precision < 1):
         raise ValueError(f"precision must be a number in [1e-12, 1); got {precision!r}")
     neurons = _Neurons(X, Y, tol)
     _live(neurons, both=True)

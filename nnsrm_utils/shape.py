@@ -40,7 +40,7 @@ from scipy.optimize import linear_sum_assignment, linprog
 from threadpoolctl import threadpool_limits
 
 from ._backend import svd
-from ._validate import LAYOUT_HINT, check_activations, check_tol, rounding_level
+from ._validate import LAYOUT_HINT, check_activations, check_tol, is_real, rounding_level
 
 #: The two forms of each distance, the angle or the Euclidean distance between the normalised layers.
 KINDS = ("angular", "euclidean")
@@ -48,7 +48,7 @@ Kind = Literal["angular", "euclidean"]
 
 
 def _check_options(alpha=1.0, kind="angular"):
-    if isinstance(alpha, bool) or not (isinstance(alpha, (int, float, np.integer, np.floating)) and 0 <= alpha <= 1):
+    if not (is_real(alpha) and 0 <= alpha <= 1):
         raise ValueError(f"alpha must be a number in [0, 1]; got {alpha!r}")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
