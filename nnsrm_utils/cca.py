@@ -239,7 +239,7 @@ def _keep_variance(c, keep, name, tol=1e-10):
         raise ValueError(f"{name} does not vary across examples; SVCCA is undefined")
     if isinstance(keep, (int, np.integer)):
         if not 1 <= keep <= len(lam):
-            raise ValueError(f"keep={keep} directions requested but {name} has {len(lam)} units")
+            raise ValueError(f"keep={keep} directions requested: it must be between 1 and {name}'s {len(lam)} units")
         d = int(keep)
     elif 0 < keep <= 1:
         d = int(xp.searchsorted(xp.cumsum(lam) / lam.sum(), keep - 1e-12) + 1)

@@ -235,8 +235,8 @@ def class_mean_rsm(A: ArrayLike, labels: ArrayLike) -> NDArray[np.float64]:
     Raises
     ------
     ValueError
-        If ``A`` is not square, ``labels`` has not one entry per example, or a class has fewer
-        than 2 examples.
+        If ``A`` is not square or holds NaN or infinite values, ``labels`` has not one entry per
+        example, or a class has fewer than 2 examples.
 
     Examples
     --------
@@ -251,6 +251,8 @@ def class_mean_rsm(A: ArrayLike, labels: ArrayLike) -> NDArray[np.float64]:
     labels = np.asarray(labels.cpu() if is_tensor(labels) else labels)  # labels of any kind: only A is data
     if A.ndim != 2 or A.shape[0] != A.shape[1] or labels.shape != (A.shape[0],):
         raise ValueError(f"need a square RSM and one label per example; got shapes {tuple(A.shape)} and {labels.shape}")
+    if not xp.all(xp.isfinite(A)):
+        raise ValueError("the RSM contains NaN or infinite values")
     classes, codes = np.unique(labels, return_inverse=True)
     onehot = xp.astype(xp.asarray(codes[:, None] == np.arange(len(classes))[None, :], device=xp.device(A)), A.dtype)
     sizes = xp.sum(onehot, axis=0)

@@ -111,7 +111,8 @@ def procrustes(A: ArrayLike) -> NDArray[np.floating]:
     Raises
     ------
     ValueError
-        If ``A`` is not 2-D, has fewer rows than columns, or has NaN or infinite values.
+        If ``A`` is not 2-D, has no columns or fewer rows than columns, or has NaN or infinite
+        values.
     TypeError
         For a tensor that is not float32 or float64.
 
@@ -129,8 +130,8 @@ def procrustes(A: ArrayLike) -> NDArray[np.floating]:
             A = A.astype(np.float64)
     else:
         check_float_tensor(A, "A")
-    if A.ndim != 2 or A.shape[0] < A.shape[1]:
-        raise ValueError(f"A must be a 2-D array with at least as many rows as columns; got shape {tuple(A.shape)}")
+    if A.ndim != 2 or A.shape[0] < A.shape[1] or A.shape[1] < 1:
+        raise ValueError(f"A must be a 2-D array with at least one column and as many rows; got shape {tuple(A.shape)}")
     if not xp.all(xp.isfinite(A)):
         raise ValueError("A contains NaN or infinite values")
     a64 = xp.astype(A, xp.float64)

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import LAYOUT_HINT, check_activations, check_count
+from ._validate import LAYOUT_HINT, check_activations, check_count, is_real
 from .comparison import shuffled_similarities
 
 
@@ -149,11 +149,11 @@ def calibrated(measure: Callable[[NDArray, NDArray], float] | str, X: ArrayLike,
     Raises
     ------
     ValueError
-        If ``n_perm`` is not a positive integer; ``X`` or ``Y`` is not 2-D, has NaN or
-        infinite values or too few examples; they disagree on the number of examples; the
-        examples have too few orderings for ``n_perm`` shuffles; the measure returns NaN or
-        infinity; the null's mean equals ``identical``; or a named measure is unknown (or
-        refuses the layers, e.g. one that does not vary).
+        If ``n_perm`` is not a positive integer; ``identical`` is not a finite number; ``X`` or
+        ``Y`` is not 2-D, has NaN or infinite values or too few examples; they disagree on the
+        number of examples; the examples have too few orderings for ``n_perm`` shuffles; the
+        measure returns NaN or infinity; the null's mean equals ``identical``; or a named
+        measure is unknown (or refuses the layers, e.g. one that does not vary).
 
     Examples
     --------
@@ -166,6 +166,8 @@ def calibrated(measure: Callable[[NDArray, NDArray], float] | str, X: ArrayLike,
     (0.57, 0.05, 0.55, 0.02)
     """
     check_count(n_perm, "n_perm")
+    if not (is_real(identical) and np.isfinite(identical)):
+        raise ValueError(f"identical must be a finite number (the score of a layer with itself); got {identical!r}")
     X, Y = check_activations(X, "X"), check_activations(Y, "Y")
     n = X.shape[1]
     if Y.shape[1] != n:

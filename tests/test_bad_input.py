@@ -4,7 +4,7 @@ clear ValueError (TypeError for complex numbers), naming what was wrong."""
 import numpy as np
 import pytest
 
-from nnsrm_utils import cca, comparison, invariance, matching, rsm, shape, srm
+from nnsrm_utils import cca, comparison, invariance, matching, rsm, shape, srm, stats
 
 RNG = np.random.default_rng(0)
 X, Y = RNG.standard_normal((5, 60)), RNG.standard_normal((4, 60))
@@ -90,3 +90,15 @@ def test_shape_distances_ignore_scale_over_the_whole_float_range():
         assert shape.shape_distance(scale * X, Y) == pytest.approx(expected, abs=1e-12)
     with pytest.raises(ValueError, match="does not vary"):
         shape.shape_distance(np.full((5, 60), 1e-20) + 1e-40 * (np.arange(60) % 2), Y)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: rsm.class_mean_rsm(np.full((4, 4), np.nan), [0, 0, 1, 1]), "NaN"),
+    (lambda: srm.procrustes(np.zeros((3, 0))), "at least one column"),
+    (lambda: cca.svcca(X, Y, keep=0), "between 1 and"),
+    (lambda: stats.calibrated("linear CKA", X, X[::-1], n_perm=5, identical=np.nan),
+     "identical must be a finite number"),
+])
+def test_nan_and_empty_inputs_of_the_helpers(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
