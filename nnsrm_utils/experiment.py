@@ -31,7 +31,8 @@ from .profiles import Profile, Variant, get_profile
 from .record import MANIFEST, neuron_activity, record_activations, versions
 
 RUNS_ENV = "NNSRM_RUNS"
-#: "0" or "1": whether runs train their networks as one batched model, when a caller leaves it open.
+#: The environment variable (0 or 1) that says whether runs train their networks as one batched
+#: model, when a caller leaves it open.
 BATCHED_ENV = "NNSRM_BATCHED"
 #: A run's wall times, summed over the sessions that trained and recorded it.
 TIMING = "timing.json"
