@@ -44,7 +44,7 @@ from torch.nn import functional as F
 
 from ._validate import check_device
 from .models import ConvNet, PreActResNet18, build_model
-from .train import TrainConfig, _epoch_generator, _optimizer, _save
+from .train import TrainConfig, _check_logged, _epoch_generator, _optimizer, _save
 
 #: Fields a network's folder may differ in and still be resumed: training it for longer.
 _RESUMABLE = ("epochs", "logged_epochs")
@@ -439,6 +439,7 @@ def _checked_state(net_dir, config, seed, model):
         if changed:
             raise ValueError(f"{net_dir} holds a network trained with different {changed}; delete it or choose "
                              "another folder")
+        _check_logged(net_dir, config, state["epoch"])
     if init_path.exists():  # the initial weights are the seed's and the configuration's fingerprint
         saved = torch.load(init_path, map_location="cpu", weights_only=True)
         mine = model.state_dict()

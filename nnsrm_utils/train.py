@@ -105,6 +105,18 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return out
 
 
+def _check_logged(net_dir, config, epoch):
+    """Refuse to resume a network whose ``state.pt`` says it reached ``epoch`` while a logged
+    checkpoint up to it is missing (a folder copied or synced to Google Drive only in part, or an
+    epoch added to the logged ones after training passed it): it would count as trained and fail
+    later, at recording."""
+    missing = [e for e in config.logged_epochs if e <= epoch and not (Path(net_dir) / f"epoch_{e:03d}.pt").exists()]
+    if missing:
+        raise ValueError(f"{net_dir} was trained to epoch {epoch} but lacks the checkpoints of epochs {missing} "
+                         "(a copy or a Drive sync cut short, or epochs logged only now): delete the folder to "
+                         "train this network again")
+
+
 def _save(obj, path):
     tmp = path.with_suffix(".tmp")
     torch.save(obj, tmp)
@@ -174,6 +186,7 @@ def train_network(config: TrainConfig, x_train: ArrayLike | torch.Tensor, y_trai
     if state_path.exists():
         # on the CPU: the RNG state must stay there; the model and optimizer copy theirs to the device
         state = torch.load(state_path, map_location="cpu", weights_only=True)
+        _check_logged(net_dir, config, state["epoch"])
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         plateau.load_state_dict(state["plateau"])

@@ -66,6 +66,18 @@ def test_training_is_deterministic_and_seeded(tmp_path, tiny_data):
     assert sorted(p.name for p in (tmp_path / "a").glob("epoch_*.pt")) == ["epoch_000.pt", "epoch_001.pt", "epoch_002.pt"]
 
 
+def test_a_folder_missing_a_logged_checkpoint_is_not_taken_as_trained(tmp_path, tiny_data):
+    """A run folder synced only in part (state.pt there, a logged checkpoint not) is refused when
+    training resumes, by both paths, rather than counting as trained and failing at recording."""
+    train_network(TINY, *tiny_data, seed=1, net_dir=tmp_path / "net")
+    (tmp_path / "net" / "epoch_001.pt").unlink()
+    with pytest.raises(ValueError, match=r"lacks the checkpoints of epochs \[1\].*delete the folder"):
+        train_network(TINY, *tiny_data, seed=1, net_dir=tmp_path / "net")
+    from nnsrm_utils.batched import train_networks
+    with pytest.raises(ValueError, match=r"lacks the checkpoints of epochs \[1\]"):
+        train_networks(TINY, *tiny_data, [1], [tmp_path / "net"], "cpu")
+
+
 def test_resumed_run_equals_uninterrupted(tmp_path, tiny_data):
     full = train_network(TINY, *tiny_data, seed=3, net_dir=tmp_path / "full")
     train_network(replace(TINY, epochs=1), *tiny_data, seed=3, net_dir=tmp_path / "resumed")  # "interrupted"
