@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._backend import is_tensor, svd
-from ._validate import LAYOUT_HINT, check_device
+from ._validate import LAYOUT_HINT, check_activations, check_device, check_layer
 from .record import MANIFEST, load_activations
 from .rsm import Similarity, compare_rsms, inter_rsm, rsm, within_rsm
 from .srm import SRM, procrustes, variance_explained
@@ -659,7 +659,8 @@ def class_means(x: NDArray, labels: NDArray) -> NDArray[np.float64]:
     Raises
     ------
     ValueError
-        If ``labels`` does not have one entry per example (column) of ``x``.
+        If ``x`` is not a finite 2-D array, or ``labels`` does not have one finite entry per
+        example (column) of ``x``.
 
     Examples
     --------
@@ -667,12 +668,13 @@ def class_means(x: NDArray, labels: NDArray) -> NDArray[np.float64]:
     >>> class_means(np.array([[1.0, 3.0, 10.0]]), np.array([0, 0, 1]))
     array([[ 2., 10.]])
     """
-    x, labels = np.asarray(x), np.asarray(labels)
-    if x.ndim != 2 or labels.ndim != 1:
-        raise ValueError(f"need (n_units, n_examples) activations and one label per example; got shapes {x.shape} "
-                         f"and {labels.shape}")
+    x, labels = check_activations(x, "x", min_examples=1), np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"need one label per example; got labels of shape {labels.shape}")
     if x.shape[1] != len(labels):
         raise ValueError(f"{len(labels)} labels for {x.shape[1]} examples ({LAYOUT_HINT})")
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise ValueError("labels contain NaN or infinite values")
     return np.stack([x[:, labels == c].mean(axis=1) for c in np.unique(labels)], axis=1)
 
 
@@ -694,7 +696,9 @@ def project_class_means(xs: Sequence[NDArray], labels: NDArray, basis_from: int 
     Raises
     ------
     ValueError
-        If ``labels`` does not have one entry per example (:func:`class_means`).
+        If ``xs`` is not a list of finite 2-D arrays of one width over the same examples,
+        ``basis_from`` does not index one of them, or ``labels`` does not have one finite entry
+        per example (:func:`class_means`).
 
     Examples
     --------
@@ -703,6 +707,9 @@ def project_class_means(xs: Sequence[NDArray], labels: NDArray, basis_from: int 
     >>> project_class_means([x, -x], np.repeat([0, 1, 2, 3], 10)).shape
     (2, 2, 4)
     """
+    xs = check_layer(xs, "xs", min_networks=1, min_examples=1, same_units=True)
+    if isinstance(basis_from, bool) or not isinstance(basis_from, (int, np.integer)) or not 0 <= basis_from < len(xs):
+        raise ValueError(f"basis_from must index one of the {len(xs)} networks; got {basis_from!r}")
     means = [class_means(x, labels) for x in xs]
     target = means[basis_from] if onto is None else class_means(onto[basis_from], labels)
     centre = target.mean(axis=1, keepdims=True)

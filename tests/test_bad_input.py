@@ -4,7 +4,7 @@ clear ValueError (TypeError for complex numbers), naming what was wrong."""
 import numpy as np
 import pytest
 
-from nnsrm_utils import cca, comparison, invariance, matching, rsm, shape, srm, stats
+from nnsrm_utils import analysis, cca, comparison, invariance, matching, rsm, shape, srm, stats
 
 RNG = np.random.default_rng(0)
 X, Y = RNG.standard_normal((5, 60)), RNG.standard_normal((4, 60))
@@ -100,5 +100,17 @@ def test_shape_distances_ignore_scale_over_the_whole_float_range():
      "identical must be a finite number"),
 ])
 def test_nan_and_empty_inputs_of_the_helpers(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: analysis.class_means(X, np.r_[np.nan, np.zeros(59)]), "labels contain NaN"),
+    (lambda: analysis.class_means(np.where(X > 2, np.nan, X), np.arange(60) % 3), "NaN"),
+    (lambda: analysis.project_class_means([X, X], np.arange(60) % 3, basis_from=5), "basis_from"),
+    (lambda: analysis.project_class_means([X, Y], np.arange(60) % 3), "different numbers of units"),
+    (lambda: analysis.project_class_means([], np.arange(60) % 3), "at least 1 network"),
+])
+def test_class_means_helpers(call, message):
     with pytest.raises(ValueError, match=message):
         call()
