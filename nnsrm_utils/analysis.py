@@ -272,6 +272,7 @@ def align_layer(fit: Sequence[NDArray], test: Sequence[NDArray], n_iter: int = 1
     >>> model.n_features, [z.shape for z in shared]
     (4, [(4, 10), (4, 10), (4, 10)])
     """
+    fit = check_layer(fit, "fit", min_networks=2)  # before min() below, which an empty list would fail
     model = SRM(n_features=min(x.shape[0] for x in fit), n_iter=n_iter, random_state=0).fit(fit)
     return model, model.transform(test, centre=centre)
 

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import transforms
+from ._validate import check_activations, check_count
 from .rsm import compare_rsms, inter_rsm, within_rsm
 from .srm import SRM
 
@@ -202,7 +203,8 @@ def network_copies(n_units: int, n_copies: int = 10,
     Raises
     ------
     ValueError
-        For an unknown ``transform`` (and, from :mod:`~nnsrm_utils.transforms`, a bad ``n_units``).
+        For an unknown ``transform``, an ``n_copies`` that is not a positive integer (and, from
+        :mod:`~nnsrm_utils.transforms`, a bad ``n_units``).
 
     Examples
     --------
@@ -216,6 +218,7 @@ def network_copies(n_units: int, n_copies: int = 10,
     """
     if transform not in TRANSFORMS:
         raise ValueError(f"transform must be one of {tuple(TRANSFORMS)}; got {transform!r}")
+    check_count(n_copies, "n_copies")
     seeds = np.random.SeedSequence(random_state).spawn(n_copies)
     return [TRANSFORMS[transform](n_units, s) for s in seeds]
 
@@ -237,6 +240,12 @@ def align_copies(h_align: ArrayLike, h_test: ArrayLike, qs: Sequence[NDArray], n
         and from uncentred activity (``shared_uncentred``, ``W_i^T X_i``, what BrainIAK's
         ``transform`` returns and the authors used).
 
+    Raises
+    ------
+    ValueError
+        If ``h_align`` or ``h_test`` is not a finite 2-D array, the two hold different units,
+        ``qs`` is empty or holds a transform of another size, or as :class:`~nnsrm_utils.srm.SRM`.
+
     Examples
     --------
     >>> import numpy as np
@@ -245,6 +254,11 @@ def align_copies(h_align: ArrayLike, h_test: ArrayLike, qs: Sequence[NDArray], n
     >>> {space: [x.shape for x in xs] for space, xs in aligned.items()}["shared"]
     [(6, 20), (6, 20), (6, 20)]
     """
+    h_align, h_test = check_activations(h_align, "h_align"), check_activations(h_test, "h_test", min_examples=1)
+    if len(h_test) != len(h_align):
+        raise ValueError(f"h_align and h_test must hold the same units; got {len(h_align)} and {len(h_test)}")
+    if not qs or any(np.shape(q) != (len(h_align),) * 2 for q in qs):
+        raise ValueError(f"qs must be a non-empty list of ({len(h_align)}, {len(h_align)}) transforms, one per copy")
     test = [q @ h_test for q in qs]
     srm = SRM(n_features=n_features, n_iter=10, random_state=srm_seed, brainiak=brainiak).fit([q @ h_align for q in qs])
     return {"native": test, "centred": [x - mu[:, None] for x, mu in zip(test, srm.mu_)],

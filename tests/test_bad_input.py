@@ -4,7 +4,7 @@ clear ValueError (TypeError for complex numbers), naming what was wrong."""
 import numpy as np
 import pytest
 
-from nnsrm_utils import analysis, cca, comparison, invariance, matching, rsm, shape, srm, stats
+from nnsrm_utils import analysis, cca, comparison, invariance, matching, rsm, shape, simulation, srm, stats
 
 RNG = np.random.default_rng(0)
 X, Y = RNG.standard_normal((5, 60)), RNG.standard_normal((4, 60))
@@ -112,5 +112,17 @@ def test_nan_and_empty_inputs_of_the_helpers(call, message):
     (lambda: analysis.project_class_means([], np.arange(60) % 3), "at least 1 network"),
 ])
 def test_class_means_helpers(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: analysis.align_layer([], []), "at least 2 network"),
+    (lambda: simulation.network_copies(4, -1), "n_copies"),
+    (lambda: simulation.align_copies(X[:, :40], X[:4, 40:], simulation.network_copies(5, 2)), "same units"),
+    (lambda: simulation.align_copies(X[:, :40], X[:, 40:], simulation.network_copies(4, 2)), r"\(5, 5\) transforms"),
+    (lambda: simulation.align_copies(X[:, :40], X[:, 40:], []), "non-empty"),
+])
+def test_alignment_helpers(call, message):
     with pytest.raises(ValueError, match=message):
         call()
