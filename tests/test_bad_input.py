@@ -49,6 +49,24 @@ NETS = [RNG.standard_normal((8, 40)) for _ in range(3)]
     (lambda: comparison.pairwise([X, X], "linear CKA"), "list of measure names"),
     (lambda: comparison.shuffled_similarities(X, X, "linear CKA", [np.zeros(60, int)]), "permutation"),
     (lambda: comparison.shuffled_similarities(X, X, "linear CKA", [np.arange(59)]), "permutation"),
+    # NaN, empty and out-of-range input of the helpers
+    (lambda: rsm.class_mean_rsm(np.full((4, 4), np.nan), [0, 0, 1, 1]), "NaN"),
+    (lambda: srm.procrustes(np.zeros((3, 0))), "at least one column"),
+    (lambda: cca.svcca(X, Y, keep=0), "between 1 and"),
+    (lambda: stats.calibrated("linear CKA", X, X[::-1], n_perm=5, identical=np.nan),
+     "identical must be a finite number"),
+    # class means: NaN labels or activity, other widths, an index out of range, no networks
+    (lambda: analysis.class_means(X, np.r_[np.nan, np.zeros(59)]), "labels contain NaN"),
+    (lambda: analysis.class_means(np.where(X > 2, np.nan, X), np.arange(60) % 3), "NaN"),
+    (lambda: analysis.project_class_means([X, X], np.arange(60) % 3, basis_from=5), "basis_from"),
+    (lambda: analysis.project_class_means([X, Y], np.arange(60) % 3), "different numbers of units"),
+    (lambda: analysis.project_class_means([], np.arange(60) % 3), "at least 1 network"),
+    # alignment helpers: an empty list, a negative count, activity and transforms of other sizes
+    (lambda: analysis.align_layer([], []), "at least 2 network"),
+    (lambda: simulation.network_copies(4, -1), "n_copies"),
+    (lambda: simulation.align_copies(X[:, :40], X[:4, 40:], simulation.network_copies(5, 2)), "same units"),
+    (lambda: simulation.align_copies(X[:, :40], X[:, 40:], simulation.network_copies(4, 2)), r"\(5, 5\) transforms"),
+    (lambda: simulation.align_copies(X[:, :40], X[:, 40:], []), "non-empty"),
 ])
 def test_bad_input_is_a_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message):
@@ -90,39 +108,3 @@ def test_shape_distances_ignore_scale_over_the_whole_float_range():
         assert shape.shape_distance(scale * X, Y) == pytest.approx(expected, abs=1e-12)
     with pytest.raises(ValueError, match="does not vary"):
         shape.shape_distance(np.full((5, 60), 1e-20) + 1e-40 * (np.arange(60) % 2), Y)
-
-
-@pytest.mark.parametrize("call, message", [
-    (lambda: rsm.class_mean_rsm(np.full((4, 4), np.nan), [0, 0, 1, 1]), "NaN"),
-    (lambda: srm.procrustes(np.zeros((3, 0))), "at least one column"),
-    (lambda: cca.svcca(X, Y, keep=0), "between 1 and"),
-    (lambda: stats.calibrated("linear CKA", X, X[::-1], n_perm=5, identical=np.nan),
-     "identical must be a finite number"),
-])
-def test_nan_and_empty_inputs_of_the_helpers(call, message):
-    with pytest.raises(ValueError, match=message):
-        call()
-
-
-@pytest.mark.parametrize("call, message", [
-    (lambda: analysis.class_means(X, np.r_[np.nan, np.zeros(59)]), "labels contain NaN"),
-    (lambda: analysis.class_means(np.where(X > 2, np.nan, X), np.arange(60) % 3), "NaN"),
-    (lambda: analysis.project_class_means([X, X], np.arange(60) % 3, basis_from=5), "basis_from"),
-    (lambda: analysis.project_class_means([X, Y], np.arange(60) % 3), "different numbers of units"),
-    (lambda: analysis.project_class_means([], np.arange(60) % 3), "at least 1 network"),
-])
-def test_class_means_helpers(call, message):
-    with pytest.raises(ValueError, match=message):
-        call()
-
-
-@pytest.mark.parametrize("call, message", [
-    (lambda: analysis.align_layer([], []), "at least 2 network"),
-    (lambda: simulation.network_copies(4, -1), "n_copies"),
-    (lambda: simulation.align_copies(X[:, :40], X[:4, 40:], simulation.network_copies(5, 2)), "same units"),
-    (lambda: simulation.align_copies(X[:, :40], X[:, 40:], simulation.network_copies(4, 2)), r"\(5, 5\) transforms"),
-    (lambda: simulation.align_copies(X[:, :40], X[:, 40:], []), "non-empty"),
-])
-def test_alignment_helpers(call, message):
-    with pytest.raises(ValueError, match=message):
-        call()
