@@ -44,7 +44,7 @@ from torch.nn import functional as F
 
 from ._validate import check_device
 from .models import ConvNet, PreActResNet18, build_model
-from .train import TrainConfig, _check_logged, _epoch_generator, _optimizer, _save
+from .train import TrainConfig, _check_logged, _checkpoint_path, _epoch_generator, _optimizer, _save
 
 #: Fields a network's folder may differ in and still be resumed: training it for longer.
 _RESUMABLE = ("epochs", "logged_epochs")
@@ -373,7 +373,7 @@ def train_networks(config: TrainConfig, x_train: ArrayLike, y_train: ArrayLike, 
     for net in networks:
         net.net_dir.mkdir(parents=True, exist_ok=True)
         if net.start == 1 and 0 in config.logged_epochs:
-            _save(_own(net.model.state_dict()), net.net_dir / "epoch_000.pt")
+            _save(_own(net.model.state_dict()), _checkpoint_path(net.net_dir, 0))
     x_train, y_train = x_train.to(device), y_train.to(device)  # resident on the device for the whole run
     mixed = _bfloat16_native(device) if mixed_precision is None else mixed_precision
     for start in sorted({net.start for net in networks}):  # one group unless a run stopped between checkpoints
@@ -429,7 +429,7 @@ def _network(config, seed, net_dir, device):
 def _checked_state(net_dir, config, seed, model):
     """The network's ``state.pt`` (None if there is none), after refusing a folder that holds another
     network: another configuration, or another initialisation."""
-    state_path, init_path, state = net_dir / "state.pt", net_dir / "epoch_000.pt", None
+    state_path, init_path, state = net_dir / "state.pt", _checkpoint_path(net_dir, 0), None
     if state_path.exists():
         state = torch.load(state_path, map_location="cpu", weights_only=True)
         old, new = json.loads(state["config"]), json.loads(json.dumps(asdict(config)))
@@ -506,7 +506,7 @@ def _checkpoint(config, net, epoch, device, n_batched, mixed):
     """train.py's files, in its format, plus the seed and how the network was trained."""
     weights = _own(net.model.state_dict())
     if epoch in config.logged_epochs:
-        _save(weights, net.net_dir / f"epoch_{epoch:03d}.pt")
+        _save(weights, _checkpoint_path(net.net_dir, epoch))
     rng = {"rng": net.dropout.get_state()} if device.type == "cpu" else \
         {"rng": net.rng, "cuda_rng": net.dropout.get_state()}
     _save({"model": weights, "optimizer": net.optimizer.state_dict(), "plateau": net.plateau.state_dict(),

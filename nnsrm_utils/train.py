@@ -105,12 +105,17 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return out
 
 
+def _checkpoint_path(net_dir, epoch):
+    """Where a network's weights after ``epoch`` are kept (epoch 0: its initialisation)."""
+    return Path(net_dir) / f"epoch_{epoch:03d}.pt"
+
+
 def _check_logged(net_dir, config, epoch):
     """Refuse to resume a network whose ``state.pt`` says it reached ``epoch`` while a logged
     checkpoint up to it is missing (a folder copied or synced to Google Drive only in part, or an
     epoch added to the logged ones after training passed it): it would count as trained and fail
     later, at recording."""
-    missing = [e for e in config.logged_epochs if e <= epoch and not (Path(net_dir) / f"epoch_{e:03d}.pt").exists()]
+    missing = [e for e in config.logged_epochs if e <= epoch and not _checkpoint_path(net_dir, e).exists()]
     if missing:
         raise ValueError(f"{net_dir} was trained to epoch {epoch} but lacks the checkpoints of epochs {missing} "
                          "(a copy or a Drive sync cut short, or epochs logged only now): delete the folder to "
@@ -195,14 +200,14 @@ def train_network(config: TrainConfig, x_train: ArrayLike | torch.Tensor, y_trai
             torch.cuda.set_rng_state(state["cuda_rng"], device)
         history, start = json.loads(state["history"]), state["epoch"] + 1
     elif 0 in config.logged_epochs:
-        _save(model.state_dict(), net_dir / "epoch_000.pt")
+        _save(model.state_dict(), _checkpoint_path(net_dir, 0))
     for epoch in range(start, config.epochs + 1):
         row = _train_epoch(config, model, opt, x_train, y_train, seed, epoch, device)
         plateau.step(row["loss"])  # on the training loss: the test images stay unseen
         row["lr"] = opt.param_groups[0]["lr"]
         history.append(row)
         if epoch in config.logged_epochs:
-            _save(model.state_dict(), net_dir / f"epoch_{epoch:03d}.pt")
+            _save(model.state_dict(), _checkpoint_path(net_dir, epoch))
         _save({"model": model.state_dict(), "optimizer": opt.state_dict(), "plateau": plateau.state_dict(),
                "rng": torch.get_rng_state(), "epoch": epoch, "history": json.dumps(history),
                "config": json.dumps(asdict(config)),
@@ -282,7 +287,7 @@ def load_weights(config: TrainConfig, net_dir: str | os.PathLike, epoch: int,
     >>> model.training
     False
     """
-    path = Path(net_dir) / f"epoch_{epoch:03d}.pt"
+    path = _checkpoint_path(net_dir, epoch)
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint for epoch {epoch} in {net_dir} (logged: {config.logged_epochs}); "
                                 "if training reached it, the folder is incomplete (a copy or a Drive sync cut "
